@@ -1,0 +1,3 @@
+fn main() {
+    println!("actool {}", env!("CARGO_PKG_VERSION"));
+}

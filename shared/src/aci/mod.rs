@@ -1,0 +1,1 @@
+//! App Container Images: format sniffing, streaming reading and deterministic writing.

@@ -1,0 +1,1 @@
+//! appc meta discovery: from an app name and labels to ACI, signature and public key URLs.

@@ -1,0 +1,20 @@
+//! The App Container (appc spec v0.8.11) library shared by the appc tools.
+//!
+//! - [`schema`]: typed image and pod manifests and every type in them, with the reference
+//!   implementation's validation rules.
+//! - [`appstring`]: `name[:version][,label=value]` app strings.
+//! - [`id`]: image IDs.
+//! - [`aci`]: reading (sniffing, decompressing, hashing, layout checks) and writing ACIs.
+//! - `discovery` (feature `discovery`): appc meta discovery over HTTP(S).
+//! - `cli_docs` (feature `cli-docs`): man pages and shell completions from clap definitions.
+
+pub mod aci;
+pub mod appstring;
+#[cfg(feature = "cli-docs")]
+pub mod cli_docs;
+#[cfg(feature = "discovery")]
+pub mod discovery;
+pub mod id;
+pub mod schema;
+
+pub use id::ImageId;

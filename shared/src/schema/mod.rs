@@ -1,0 +1,1 @@
+//! Typed appc schema: image and pod manifests and the types in them.
