@@ -1,0 +1,5 @@
+//! `actool`: build, validate, inspect and patch App Container Images and manifests.
+//!
+//! The binary only parses arguments and prints; each command's logic lives in a module here.
+
+pub mod cli;
