@@ -14,6 +14,7 @@ pub mod appstring;
 pub mod cli_docs;
 #[cfg(feature = "discovery")]
 pub mod discovery;
+pub mod fsutil;
 pub mod id;
 pub mod schema;
 
