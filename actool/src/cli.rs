@@ -20,7 +20,11 @@ Exit status: 0 on success, 1 when an input is invalid or an operation fails, 2 o
 /// Build, validate, inspect and patch App Container Images (ACIs) and manifests.
 #[derive(Debug, Parser)]
 #[command(name = "actool", version, about, after_help = AFTER_HELP)]
-#[command(propagate_version = true, subcommand_required = true, arg_required_else_help = true)]
+#[command(
+    propagate_version = true,
+    subcommand_required = true,
+    arg_required_else_help = true
+)]
 pub struct Cli {
     /// Print verbose (debug) output on stderr, such as a line for every valid input.
     #[arg(long, global = true)]
@@ -309,7 +313,14 @@ mod tests {
     #[test]
     fn manifest_conflicts_with_other_patches() {
         let err = Cli::try_parse_from([
-            "actool", "patch-manifest", "--manifest", "m.json", "--name", "x", "a.aci", "b.aci",
+            "actool",
+            "patch-manifest",
+            "--manifest",
+            "m.json",
+            "--name",
+            "x",
+            "a.aci",
+            "b.aci",
         ])
         .unwrap_err();
         assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);

@@ -22,8 +22,14 @@ impl AtomicFile {
     pub fn new(target: impl AsRef<Path>) -> io::Result<Self> {
         let target = target.as_ref().to_path_buf();
         let dir = parent_dir(&target);
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir)?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(dir)?;
         Ok(AtomicFile { tmp, target })
     }
 
@@ -37,7 +43,9 @@ impl AtomicFile {
     /// Like [`AtomicFile::commit`] but fails with `AlreadyExists` instead of replacing a file.
     pub fn commit_new(self) -> io::Result<()> {
         self.tmp.as_file().sync_all()?;
-        self.tmp.persist_noclobber(&self.target).map_err(|e| e.error)?;
+        self.tmp
+            .persist_noclobber(&self.target)
+            .map_err(|e| e.error)?;
         sync_dir(parent_dir(&self.target))
     }
 
@@ -111,12 +119,19 @@ mod tests {
             // dropped without commit
         }
         assert_eq!(fs::read(&t).unwrap(), b"one");
-        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1, "temp file left behind");
+        assert_eq!(
+            fs::read_dir(d.path()).unwrap().count(),
+            1,
+            "temp file left behind"
+        );
         atomic_write(&t, b"two").unwrap();
         assert_eq!(fs::read(&t).unwrap(), b"two");
         let mut f = AtomicFile::new(&t).unwrap();
         f.write_all(b"three").unwrap();
-        assert_eq!(f.commit_new().unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(
+            f.commit_new().unwrap_err().kind(),
+            io::ErrorKind::AlreadyExists
+        );
         assert_eq!(fs::read(&t).unwrap(), b"two");
     }
 }

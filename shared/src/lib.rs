@@ -4,6 +4,7 @@
 //!   implementation's validation rules.
 //! - [`appstring`]: `name[:version][,label=value]` app strings.
 //! - [`id`]: image IDs.
+//! - [`fsutil`]: crash-safe file writes (temp file, fsync, rename).
 //! - [`aci`]: reading (sniffing, decompressing, hashing, layout checks) and writing ACIs.
 //! - `discovery` (feature `discovery`): appc meta discovery over HTTP(S).
 //! - `cli_docs` (feature `cli-docs`): man pages and shell completions from clap definitions.

@@ -9,7 +9,10 @@ use std::process::{Command, Output};
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     // target/debug/deps/<test> -> target/debug
-    exe.parent().and_then(Path::parent).expect("target dir").to_path_buf()
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf()
 }
 
 /// The path of one of our tools, which `scripts/test` builds before the tests run.
@@ -60,7 +63,8 @@ pub fn reference_tool(pkg: &str) -> PathBuf {
 
 /// Runs a command and returns its output, failing the test if it could not start.
 pub fn run(cmd: &mut Command) -> Output {
-    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
 /// Stderr of an output as text.

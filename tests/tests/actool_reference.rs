@@ -31,7 +31,10 @@ fn layout(dir: &Path) -> PathBuf {
     let fifo = r.join("etc/fifo");
     let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     assert_eq!(unsafe { libc_mkfifo(c.as_ptr(), 0o600) }, 0);
-    let st = Command::new("mknod").arg(r.join("dev/null")).args(["c", "1", "3"]).status();
+    let st = Command::new("mknod")
+        .arg(r.join("dev/null"))
+        .args(["c", "1", "3"])
+        .status();
     assert!(st.map(|s| s.success()).unwrap_or(false) || !is_root());
     l
 }
@@ -43,7 +46,10 @@ unsafe extern "C" {
 
 fn is_root() -> bool {
     fs::read_to_string("/proc/self/status")
-        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
         .unwrap_or(false)
 }
 
@@ -67,15 +73,30 @@ fn our_acis_pass_the_reference_validator_in_every_compression_it_reads() {
     let reference = reference_tool("actool");
     for comp in ["gzip", "bzip2", "xz", "none"] {
         let aci = t.path().join(format!("{comp}.aci"));
-        let out = run(cmd("actool").args(["build", "--compression", comp]).arg(&l).arg(&aci));
+        let out = run(cmd("actool")
+            .args(["build", "--compression", comp])
+            .arg(&l)
+            .arg(&aci));
         assert!(out.status.success(), "our build ({comp}): {}", stderr(&out));
         let v = run(Command::new(&reference).arg("validate").arg(&aci));
-        assert!(v.status.success(), "reference rejects our {comp} ACI: {}", stderr(&v));
+        assert!(
+            v.status.success(),
+            "reference rejects our {comp} ACI: {}",
+            stderr(&v)
+        );
         let v = run(cmd("actool").arg("validate").arg(&aci));
-        assert!(v.status.success(), "we reject our {comp} ACI: {}", stderr(&v));
+        assert!(
+            v.status.success(),
+            "we reject our {comp} ACI: {}",
+            stderr(&v)
+        );
         let ours = run(cmd("actool").arg("cat-manifest").arg(&aci));
         let theirs = run(Command::new(&reference).arg("cat-manifest").arg(&aci));
-        assert_eq!(json(&stdout(&ours)), json(&stdout(&theirs)), "{comp}: manifests differ");
+        assert_eq!(
+            json(&stdout(&ours)),
+            json(&stdout(&theirs)),
+            "{comp}: manifests differ"
+        );
     }
 }
 
@@ -84,21 +105,40 @@ fn reference_acis_pass_ours_with_the_same_manifest_and_id() {
     let t = tempfile::tempdir().unwrap();
     let l = layout(t.path());
     let reference = reference_tool("actool");
-    for (name, flags) in [("ref.aci", vec![]), ("ref-plain.aci", vec!["--no-compression"])] {
+    for (name, flags) in [
+        ("ref.aci", vec![]),
+        ("ref-plain.aci", vec!["--no-compression"]),
+    ] {
         let aci = t.path().join(name);
-        let out = run(Command::new(&reference).arg("build").args(&flags).arg(&l).arg(&aci));
+        let out = run(Command::new(&reference)
+            .arg("build")
+            .args(&flags)
+            .arg(&l)
+            .arg(&aci));
         assert!(out.status.success(), "reference build: {}", stderr(&out));
         let v = run(cmd("actool").arg("validate").arg(&aci));
-        assert!(v.status.success(), "we reject the reference's ACI: {}", stderr(&v));
+        assert!(
+            v.status.success(),
+            "we reject the reference's ACI: {}",
+            stderr(&v)
+        );
         let id = run(cmd("actool").arg("image-id").arg(&aci));
         assert!(id.status.success(), "{}", stderr(&id));
         assert_eq!(stdout(&id).trim(), sha512_of_decompressed(&aci));
         let ours = run(cmd("actool").args(["cat-manifest"]).arg(&aci));
         let theirs = run(Command::new(&reference).arg("cat-manifest").arg(&aci));
         assert_eq!(json(&stdout(&ours)), json(&stdout(&theirs)));
-        let ours = run(cmd("actool").args(["cat-manifest", "--pretty-print"]).arg(&aci));
-        let theirs = run(Command::new(&reference).args(["cat-manifest", "--pretty-print"]).arg(&aci));
-        assert_eq!(stdout(&ours), stdout(&theirs), "pretty-printed manifests differ");
+        let ours = run(cmd("actool")
+            .args(["cat-manifest", "--pretty-print"])
+            .arg(&aci));
+        let theirs = run(Command::new(&reference)
+            .args(["cat-manifest", "--pretty-print"])
+            .arg(&aci));
+        assert_eq!(
+            stdout(&ours),
+            stdout(&theirs),
+            "pretty-printed manifests differ"
+        );
     }
 }
 
@@ -111,7 +151,10 @@ fn builds_are_reproducible_with_source_date_epoch() {
         let aci = t.path().join(format!("r{i}.aci"));
         if i == 1 {
             // A later mtime must not change the ID when the epoch is fixed.
-            let st = Command::new("touch").arg(l.join("rootfs/etc/hostname")).status().unwrap();
+            let st = Command::new("touch")
+                .arg(l.join("rootfs/etc/hostname"))
+                .status()
+                .unwrap();
             assert!(st.success());
         }
         let out = run(cmd("actool")
@@ -150,14 +193,22 @@ fn build_to_stdout_pipes_into_validate_from_stdin() {
 fn manifest_corpus_verdicts_match_the_reference() {
     let reference = reference_tool("actool");
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/manifests");
-    let table = fs::read_to_string(root.join("expected.tsv")).expect("tests/data/manifests/expected.tsv");
+    let table =
+        fs::read_to_string(root.join("expected.tsv")).expect("tests/data/manifests/expected.tsv");
     let mut checked = 0;
-    for line in table.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+    for line in table
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
         let cols: Vec<&str> = line.split('\t').collect();
         let (file, verdict) = (root.join(cols[0]), cols[1]);
         let differs = cols.get(2).is_some_and(|c| c.starts_with("differs"));
-        let theirs = run(Command::new(&reference).args(["validate", "--type=manifest"]).arg(&file));
-        let ours = run(cmd("actool").args(["validate", "--type", "manifest"]).arg(&file));
+        let theirs = run(Command::new(&reference)
+            .args(["validate", "--type=manifest"])
+            .arg(&file));
+        let ours = run(cmd("actool")
+            .args(["validate", "--type", "manifest"])
+            .arg(&file));
         assert_eq!(
             theirs.status.success(),
             verdict == "valid",
@@ -165,11 +216,26 @@ fn manifest_corpus_verdicts_match_the_reference() {
             cols[0],
             stderr(&theirs)
         );
-        let want_ours = if differs { verdict != "valid" } else { verdict == "valid" };
-        assert_eq!(ours.status.success(), want_ours, "{}: our verdict: {}", cols[0], stderr(&ours));
+        let want_ours = if differs {
+            verdict != "valid"
+        } else {
+            verdict == "valid"
+        };
+        assert_eq!(
+            ours.status.success(),
+            want_ours,
+            "{}: our verdict: {}",
+            cols[0],
+            stderr(&ours)
+        );
         if !ours.status.success() {
             let e = stderr(&ours);
-            assert_eq!(e.trim_end().lines().count(), 1, "{}: one line expected: {e}", cols[0]);
+            assert_eq!(
+                e.trim_end().lines().count(),
+                1,
+                "{}: one line expected: {e}",
+                cols[0]
+            );
             assert!(!e.contains("panicked"), "{e}");
         }
         checked += 1;
@@ -183,10 +249,18 @@ fn patch_manifest_agrees_with_the_reference() {
     let l = layout(t.path());
     let reference = reference_tool("actool");
     let input = t.path().join("in.aci");
-    assert!(run(cmd("actool").arg("build").arg(&l).arg(&input)).status.success());
+    assert!(
+        run(cmd("actool").arg("build").arg(&l).arg(&input))
+            .status
+            .success()
+    );
     let cases: &[&[&str]] = &[
         &["--name=example.com/patched"],
-        &["--exec=/bin/busybox sh -c date", "--user=1000", "--group=100"],
+        &[
+            "--exec=/bin/busybox sh -c date",
+            "--user=1000",
+            "--group=100",
+        ],
         &["--supplementary-groups=10,20"],
         &["--capability=CAP_NET_ADMIN,CAP_SYS_ADMIN"],
         &["--revoke-capability=CAP_MKNOD"],
@@ -194,21 +268,40 @@ fn patch_manifest_agrees_with_the_reference() {
         &["--ports=query,protocol=tcp,port=8080:dns,protocol=udp,port=53,count=2"],
         &["--isolators=resource/cpu,request=50m,limit=100m:resource/memory,limit=1G"],
         &["--isolators=os/linux/no-new-privileges,true"],
-        &["--seccomp-mode=retain,errno=EPERM", "--seccomp-set=read,write,exit"],
+        &[
+            "--seccomp-mode=retain,errno=EPERM",
+            "--seccomp-set=read,write,exit",
+        ],
         &["--seccomp-mode=remove", "--seccomp-set=reboot"],
     ];
     for (i, flags) in cases.iter().enumerate() {
         let ours_out = t.path().join(format!("ours{i}.aci"));
         let ref_out = t.path().join(format!("ref{i}.aci"));
-        let o = run(cmd("actool").arg("patch-manifest").args(*flags).arg(&input).arg(&ours_out));
+        let o = run(cmd("actool")
+            .arg("patch-manifest")
+            .args(*flags)
+            .arg(&input)
+            .arg(&ours_out));
         assert!(o.status.success(), "ours {flags:?}: {}", stderr(&o));
-        let r = run(Command::new(&reference).arg("patch-manifest").args(*flags).arg(&input).arg(&ref_out));
+        let r = run(Command::new(&reference)
+            .arg("patch-manifest")
+            .args(*flags)
+            .arg(&input)
+            .arg(&ref_out));
         assert!(r.status.success(), "reference {flags:?}: {}", stderr(&r));
-        let ours = json(&stdout(&run(cmd("actool").arg("cat-manifest").arg(&ours_out))));
-        let theirs = json(&stdout(&run(Command::new(&reference).arg("cat-manifest").arg(&ref_out))));
+        let ours = json(&stdout(&run(cmd("actool")
+            .arg("cat-manifest")
+            .arg(&ours_out))));
+        let theirs = json(&stdout(&run(Command::new(&reference)
+            .arg("cat-manifest")
+            .arg(&ref_out))));
         assert_eq!(ours, theirs, "patch {flags:?} differs");
         let v = run(Command::new(&reference).arg("validate").arg(&ours_out));
-        assert!(v.status.success(), "reference rejects our patched ACI: {}", stderr(&v));
+        assert!(
+            v.status.success(),
+            "reference rejects our patched ACI: {}",
+            stderr(&v)
+        );
     }
     // Errors the reference also gives.
     for flags in [
@@ -218,7 +311,11 @@ fn patch_manifest_agrees_with_the_reference() {
         &["--isolators=os/linux/seccomp-retain-set,set=read"],
     ] {
         let out = t.path().join("err.aci");
-        let o = run(cmd("actool").arg("patch-manifest").args(flags).arg(&input).arg(&out));
+        let o = run(cmd("actool")
+            .arg("patch-manifest")
+            .args(flags)
+            .arg(&input)
+            .arg(&out));
         assert!(!o.status.success(), "{flags:?} should fail");
         assert!(!out.exists(), "{flags:?} left its output behind");
         assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));

@@ -31,12 +31,29 @@ const M: &str = r#"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"exampl
 
 fn assert_one_line_error(out: &std::process::Output, file: &Path, want: &str) {
     let e = stderr(out);
-    assert!(!out.status.success(), "{} unexpectedly accepted", file.display());
+    assert!(
+        !out.status.success(),
+        "{} unexpectedly accepted",
+        file.display()
+    );
     assert_eq!(out.status.code(), Some(1), "{}: {e}", file.display());
-    assert_eq!(e.trim_end().lines().count(), 1, "{}: not one line: {e}", file.display());
+    assert_eq!(
+        e.trim_end().lines().count(),
+        1,
+        "{}: not one line: {e}",
+        file.display()
+    );
     assert!(!e.contains("panicked"), "{e}");
-    assert!(e.contains(&*file.to_string_lossy()), "error does not name {}: {e}", file.display());
-    assert!(e.to_lowercase().contains(want), "{}: expected '{want}' in: {e}", file.display());
+    assert!(
+        e.contains(&*file.to_string_lossy()),
+        "error does not name {}: {e}",
+        file.display()
+    );
+    assert!(
+        e.to_lowercase().contains(want),
+        "{}: expected '{want}' in: {e}",
+        file.display()
+    );
 }
 
 #[test]
@@ -48,8 +65,17 @@ fn hostile_and_broken_archives_are_refused_with_one_line() {
         fs::create_dir_all(s.join("rootfs/etc")).unwrap();
         fs::write(s.join("rootfs/etc/x"), "x").unwrap();
     };
-    let good = gnu_tar(d, "good.aci", base, &["manifest", "rootfs", "rootfs/etc", "rootfs/etc/x"]);
-    assert!(run(cmd("actool").arg("validate").arg(&good)).status.success());
+    let good = gnu_tar(
+        d,
+        "good.aci",
+        base,
+        &["manifest", "rootfs", "rootfs/etc", "rootfs/etc/x"],
+    );
+    assert!(
+        run(cmd("actool").arg("validate").arg(&good))
+            .status
+            .success()
+    );
 
     let mut cases: Vec<(std::path::PathBuf, &str)> = Vec::new();
     let garbage = d.join("garbage.aci");
@@ -60,21 +86,44 @@ fn hostile_and_broken_archives_are_refused_with_one_line() {
     fs::write(&truncated, &bytes[..700]).unwrap();
     cases.push((truncated, "truncated"));
     let gz = d.join("good.aci.gz");
-    let st = Command::new("sh").arg("-c").arg(format!("gzip -c {} > {}", good.display(), gz.display())).status();
+    let st = Command::new("sh")
+        .arg("-c")
+        .arg(format!("gzip -c {} > {}", good.display(), gz.display()))
+        .status();
     assert!(st.unwrap().success());
     let gzbytes = fs::read(&gz).unwrap();
     let truncgz = d.join("truncated-gzip.aci");
     fs::write(&truncgz, &gzbytes[..gzbytes.len() / 2]).unwrap();
     cases.push((truncgz, ""));
-    let dotdot = gnu_tar(d, "dotdot.aci", base, &["manifest", "rootfs", "rootfs/etc", "rootfs/etc/../../escape"]);
+    let dotdot = gnu_tar(
+        d,
+        "dotdot.aci",
+        base,
+        &[
+            "manifest",
+            "rootfs",
+            "rootfs/etc",
+            "rootfs/etc/../../escape",
+        ],
+    );
     cases.push((dotdot, ".."));
-    let abs = gnu_tar(d, "absolute.aci", base, &["manifest", "rootfs", "/etc/hostname"]);
+    let abs = gnu_tar(
+        d,
+        "absolute.aci",
+        base,
+        &["manifest", "rootfs", "/etc/hostname"],
+    );
     cases.push((abs, "/etc/hostname"));
     let no_rootfs = gnu_tar(d, "no-rootfs.aci", base, &["manifest"]);
     cases.push((no_rootfs, "rootfs"));
     let no_manifest = gnu_tar(d, "no-manifest.aci", base, &["rootfs", "rootfs/etc"]);
     cases.push((no_manifest, "manifest"));
-    let dup = gnu_tar(d, "duplicate.aci", base, &["manifest", "rootfs", "rootfs/etc/x", "rootfs/etc/x"]);
+    let dup = gnu_tar(
+        d,
+        "duplicate.aci",
+        base,
+        &["manifest", "rootfs", "rootfs/etc/x", "rootfs/etc/x"],
+    );
     cases.push((dup, "duplicate"));
     let symlinked = gnu_tar(
         d,
@@ -122,7 +171,14 @@ fn hostile_and_broken_archives_are_refused_with_one_line() {
 
     for (file, want) in &cases {
         for sub in [&["validate"][..], &["image-id"], &["cat-manifest"]] {
-            if sub[0] == "cat-manifest" && !["garbage.aci", "truncated.aci", "not-json.aci", "huge-manifest.aci", "no-manifest.aci"]
+            if sub[0] == "cat-manifest"
+                && ![
+                    "garbage.aci",
+                    "truncated.aci",
+                    "not-json.aci",
+                    "huge-manifest.aci",
+                    "no-manifest.aci",
+                ]
                 .iter()
                 .any(|n| file.ends_with(n))
             {
@@ -156,15 +212,30 @@ fn bad_layouts_and_outputs_are_refused_without_leftovers() {
     let o = run(cmd("actool").arg("build").arg(&l).arg(&wrong_ext));
     assert_one_line_error(&o, &wrong_ext, ".aci");
 
-    assert!(run(cmd("actool").arg("build").arg(&l).arg(&out)).status.success());
+    assert!(
+        run(cmd("actool").arg("build").arg(&l).arg(&out))
+            .status
+            .success()
+    );
     let before = fs::read(&out).unwrap();
     fs::write(l.join("rootfs/new"), "new").unwrap();
     let o = run(cmd("actool").arg("build").arg(&l).arg(&out));
     assert_one_line_error(&o, &out, "exists");
-    assert_eq!(fs::read(&out).unwrap(), before, "an existing output was touched");
+    assert_eq!(
+        fs::read(&out).unwrap(),
+        before,
+        "an existing output was touched"
+    );
 
     fs::write(l.join("manifest"), "{\"acKind\":\"ImageManifest\"").unwrap();
-    let o = run(cmd("actool").args(["build", "--overwrite"]).arg(&l).arg(&out));
+    let o = run(cmd("actool")
+        .args(["build", "--overwrite"])
+        .arg(&l)
+        .arg(&out));
     assert_one_line_error(&o, &l.join("manifest"), "");
-    assert_eq!(fs::read(&out).unwrap(), before, "a failed --overwrite build clobbered the output");
+    assert_eq!(
+        fs::read(&out).unwrap(),
+        before,
+        "a failed --overwrite build clobbered the output"
+    );
 }

@@ -1,0 +1,3 @@
+//! `acstore`: the content-addressed App Container image store.
+
+pub mod extract;
