@@ -377,10 +377,10 @@ impl Extractor {
         if parent.as_os_str().is_empty() {
             return rustix::io::dup(&self.root).map_err(|e| io_err(entry, e));
         }
-        if let Some((p, fd)) = &self.cached_parent {
-            if p == parent {
-                return rustix::io::dup(fd).map_err(|e| io_err(entry, e));
-            }
+        if let Some((p, fd)) = &self.cached_parent
+            && p == parent
+        {
+            return rustix::io::dup(fd).map_err(|e| io_err(entry, e));
         }
         let fd = match openat2(
             &self.root,
