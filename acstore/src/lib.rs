@@ -1,3 +1,4 @@
 //! `acstore`: the content-addressed App Container image store.
 
 pub mod extract;
+pub mod lock;
