@@ -33,7 +33,10 @@ impl Lock {
                 LockMode::Exclusive => file.lock()?,
             }
             if still_linked(&file, path)? {
-                return Ok(Lock { file, path: path.to_path_buf() });
+                return Ok(Lock {
+                    file,
+                    path: path.to_path_buf(),
+                });
             }
         }
     }
@@ -52,7 +55,10 @@ impl Lock {
                 Err(TryLockError::Error(e)) => return Err(e),
             }
             if still_linked(&file, path)? {
-                return Ok(Some(Lock { file, path: path.to_path_buf() }));
+                return Ok(Some(Lock {
+                    file,
+                    path: path.to_path_buf(),
+                }));
             }
         }
     }
@@ -71,7 +77,12 @@ impl Lock {
 }
 
 fn open(path: &Path) -> io::Result<File> {
-    OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
 }
 
 fn still_linked(file: &File, path: &Path) -> io::Result<bool> {
@@ -94,9 +105,15 @@ mod tests {
         let a = Lock::acquire(&p, LockMode::Shared).unwrap();
         let b = Lock::try_acquire(&p, LockMode::Shared).unwrap();
         assert!(b.is_some());
-        assert!(Lock::try_acquire(&p, LockMode::Exclusive).unwrap().is_none());
+        assert!(
+            Lock::try_acquire(&p, LockMode::Exclusive)
+                .unwrap()
+                .is_none()
+        );
         drop((a, b));
-        let x = Lock::try_acquire(&p, LockMode::Exclusive).unwrap().expect("free now");
+        let x = Lock::try_acquire(&p, LockMode::Exclusive)
+            .unwrap()
+            .expect("free now");
         x.remove().unwrap();
         assert!(!p.exists());
         // A fresh lock file is made on the next acquire.
