@@ -1,6 +1,6 @@
 //! Reading `ac-discovery` and `ac-discovery-pubkeys` meta tags out of an HTML page.
 
-use html5gum::{DefaultEmitter, Token, Tokenizer};
+use html5gum::{DefaultEmitter, State, Token, Tokenizer};
 
 /// Which of the two discovery meta tags a [`MetaTag`] came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,11 +38,17 @@ pub fn parse_meta_tags(html: &[u8]) -> Vec<MetaTag> {
     let mut emitter = DefaultEmitter::default();
     // Without this, `<script>` bodies would be read as markup and could yield tags.
     emitter.naively_switch_states(true);
+    let mut tokenizer = Tokenizer::new_with_emitter(html, emitter);
     let mut tags = Vec::new();
-    for token in Tokenizer::new_with_emitter(html, emitter).flatten() {
-        let Token::StartTag(tag) = token else {
+    while let Some(token) = tokenizer.next() {
+        let Ok(Token::StartTag(tag)) = token else {
             continue;
         };
+        // html5gum's list lacks `noframes`, which the reference's tokenizer reads as raw text.
+        if tag.name.as_slice() == b"noframes" && !tag.self_closing {
+            tokenizer.set_state(State::RawText);
+            continue;
+        }
         if tag.name.as_slice() != b"meta" {
             continue;
         }
@@ -140,6 +146,11 @@ mod tests {
         let html = br#"<head>
             <!-- <meta name="ac-discovery" content="x commented"> -->
             <script>var s = '<meta name="ac-discovery" content="x script">';</script>
+            <style>/* <meta name="ac-discovery" content="x style"> */</style>
+            <title><meta name="ac-discovery" content="x title"></title>
+            <noscript><meta name="ac-discovery" content="x noscript"></noscript>
+            <noframes><meta name="ac-discovery" content="x noframes"></noframes>
+            <textarea><meta name="ac-discovery" content="x textarea"></textarea>
             <meta name="description" content="x other">
             <meta name="ac-discovery-other" content="x unknown">
             <meta name="AC-DISCOVERY" content="x uppercase-value">
