@@ -1,5 +1,7 @@
 //! Discovery against real HTTPS and HTTP servers on 127.0.0.1, with a CA made per run.
 
+#![cfg(feature = "discovery")]
+
 mod discovery_server;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,8 @@
 //! `SSL_CERT_FILE` replaces the system roots. Its own test binary with a single test, because
 //! it changes the process environment.
 
+#![cfg(feature = "discovery")]
+
 mod discovery_server;
 
 use std::collections::BTreeMap;

@@ -205,7 +205,8 @@ pub fn host_key(url: &Url) -> String {
     }
 }
 
-/// A configured HTTP(S) client; cheap to clone, connections are pooled.
+/// A configured HTTP(S) client; cheap to clone, connections are pooled. HTTP statuses are
+/// not errors: callers check `response.status()`.
 #[derive(Debug, Clone)]
 pub struct Client {
     agent: ureq::Agent,
