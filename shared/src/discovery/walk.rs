@@ -77,6 +77,13 @@ pub fn check_name(name: &str) -> Result<(), DiscoveryError> {
     if name.starts_with('/') {
         return invalid("it must start with a host name");
     }
+    // The URL parser would resolve these, requesting a different path than the name says.
+    if name
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
+        return invalid("`.` and `..` path segments are not allowed");
+    }
     Ok(())
 }
 
@@ -270,6 +277,9 @@ mod tests {
             "example.com/app#frag",
             "example.com/a b",
             "example.com/%41",
+            "example.com/../x",
+            "example.com/./x",
+            "..",
         ] {
             assert!(
                 matches!(check_name(bad), Err(DiscoveryError::InvalidName { .. })),
