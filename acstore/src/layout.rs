@@ -132,6 +132,14 @@ impl Layout {
 
     /// Every directory the store needs.
     pub fn dirs(&self) -> [PathBuf; 7] {
-        [self.blobs(), self.images(), self.trees(), self.locks(), self.remotes(), self.tmp(), self.root.clone()]
+        [
+            self.blobs(),
+            self.images(),
+            self.trees(),
+            self.locks(),
+            self.remotes(),
+            self.tmp(),
+            self.root.clone(),
+        ]
     }
 }

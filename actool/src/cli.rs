@@ -36,6 +36,8 @@ pub struct Cli {
 }
 
 /// The subcommands of `actool`.
+// Parsed once per run; boxing the larger variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build an ACI from an image layout directory (DIR/manifest and DIR/rootfs/).

@@ -97,6 +97,20 @@ pub fn remove_file_if_exists(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Standard input as a `File` (a duplicate of fd 0): unbuffered, unlocked and `Send`, for
+/// streaming images through pipes in large chunks.
+pub fn stdin_file() -> io::Result<File> {
+    use std::os::fd::AsFd;
+    Ok(File::from(io::stdin().as_fd().try_clone_to_owned()?))
+}
+
+/// Standard output as a `File` (a duplicate of fd 1); see [`stdin_file`]. Unlike `io::stdout`
+/// it does not flush at every newline, which binary data is full of.
+pub fn stdout_file() -> io::Result<File> {
+    use std::os::fd::AsFd;
+    Ok(File::from(io::stdout().as_fd().try_clone_to_owned()?))
+}
+
 fn parent_dir(p: &Path) -> &Path {
     match p.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,

@@ -21,9 +21,13 @@ fn gnu_tar(dir: &Path, name: &str, setup: impl Fn(&Path), members: &[&str]) -> s
         .arg(&stage)
         .args(["--format=gnu", "--no-recursion", "-P"])
         .args(members)
-        .status()
+        .output()
         .unwrap();
-    assert!(st.success());
+    assert!(
+        st.status.success(),
+        "tar for {name} failed: {}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     out
 }
 
@@ -80,7 +84,7 @@ fn hostile_and_broken_archives_are_refused_with_one_line() {
     let mut cases: Vec<(std::path::PathBuf, &str)> = Vec::new();
     let garbage = d.join("garbage.aci");
     fs::write(&garbage, vec![0x42u8; 4096]).unwrap();
-    cases.push((garbage, "unknown image filetype"));
+    cases.push((garbage, "")); // like the reference, non-archive input validates as a manifest
     let bytes = fs::read(&good).unwrap();
     let truncated = d.join("truncated.aci");
     fs::write(&truncated, &bytes[..700]).unwrap();
@@ -98,7 +102,10 @@ fn hostile_and_broken_archives_are_refused_with_one_line() {
     let dotdot = gnu_tar(
         d,
         "dotdot.aci",
-        base,
+        |s| {
+            base(s);
+            fs::write(s.join("escape"), "x").unwrap();
+        },
         &[
             "manifest",
             "rootfs",
@@ -174,7 +181,6 @@ fn hostile_and_broken_archives_are_refused_with_one_line() {
             if sub[0] == "cat-manifest"
                 && ![
                     "garbage.aci",
-                    "truncated.aci",
                     "not-json.aci",
                     "huge-manifest.aci",
                     "no-manifest.aci",

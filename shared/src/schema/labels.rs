@@ -324,6 +324,26 @@ impl Environment {
     }
 }
 
+/// This machine's appc `os` and `arch` label values (e.g. `linux`, `amd64`), the defaults
+/// when a user names an image without them.
+pub fn host_os_arch() -> (&'static str, &'static str) {
+    let go_arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "x86" => "386",
+        "aarch64" => "arm64",
+        "arm" => "arm",
+        "powerpc64" if cfg!(target_endian = "little") => "ppc64le",
+        "powerpc64" => "ppc64",
+        other => other,
+    };
+    appc_os_arch(
+        std::env::consts::OS,
+        go_arch,
+        if go_arch == "arm" { "7" } else { "" },
+    )
+    .unwrap_or((std::env::consts::OS, std::env::consts::ARCH))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

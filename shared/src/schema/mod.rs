@@ -24,7 +24,7 @@ pub use image::{Dependency, ImageManifest, VersionError, check_major_version};
 pub use isolator::*;
 pub use labels::{
     Annotation, Annotations, EnvVar, Environment, Label, Labels, NameValue, VALID_OS_ARCH,
-    appc_os_arch, check_os_arch,
+    appc_os_arch, check_os_arch, host_os_arch,
 };
 pub use names::{AC_VERSION, AcIdentifier, AcKind, AcName, SemVer};
 pub use pod::{
