@@ -470,6 +470,12 @@ impl PodManifest {
         if let Some(a) = &self.annotations {
             a.validate()
                 .map_err(|r| SchemaError::at("annotations", r))?;
+            check_names(&a.0, "annotations")?;
+        }
+        for (i, iso) in self.isolators.iter().flatten().enumerate() {
+            iso.name()
+                .check()
+                .map_err(|e| SchemaError::at(format!("isolators[{i}].name"), e))?;
         }
         for (i, p) in self.ports.iter().flatten().enumerate() {
             p.name

@@ -245,3 +245,15 @@ fn built_manifest_is_validated_on_write() {
         "app.mountPoints[0].name: ACName cannot be empty"
     );
 }
+
+#[test]
+fn pod_names_checked_on_write() {
+    let pm = PodManifest::from_slice(
+        br#"{"acVersion":"0.8.11","acKind":"PodManifest","isolators":[{"value":1}],"annotations":[null]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        pm.to_vec().unwrap_err().to_string(),
+        "annotations[0].name: ACIdentifier cannot be empty"
+    );
+}
