@@ -81,6 +81,38 @@ impl<'a> Obj<'a> {
         Ok(out)
     }
 
+    /// A struct field that Go decodes into the existing value when its key repeats: each
+    /// occurrence is decoded (and checked) merged over the ones before it. `null` clears it
+    /// when `null_clears` (a Go pointer), otherwise it is ignored.
+    pub(crate) fn merged<T>(
+        &self,
+        field: &str,
+        null_clears: bool,
+        mut f: impl FnMut(&Json, &str) -> Res<T>,
+    ) -> Res<Option<T>> {
+        let path = self.path(field);
+        let mut acc: Vec<(String, Json)> = Vec::new();
+        let mut out = None;
+        for (k, v) in self.entries {
+            if !key_matches(k, field) {
+                continue;
+            }
+            match v {
+                Json::Null if null_clears => {
+                    acc.clear();
+                    out = None;
+                }
+                Json::Null => {}
+                Json::Object(entries) => {
+                    acc.extend(entries.iter().cloned());
+                    out = Some(f(&Json::Object(acc.clone()), &path)?);
+                }
+                other => return Err(type_err(&path, other, "struct")),
+            }
+        }
+        Ok(out)
+    }
+
     /// A plain string field (`""` when absent or null).
     pub(crate) fn string(&self, field: &str) -> Res<String> {
         Ok(self.field(field, string)?.unwrap_or_default())

@@ -244,16 +244,10 @@ impl RuntimeApp {
         let o = Obj::new(v, path, "struct")?;
         Ok(RuntimeApp {
             name: o.field("name", AcName::decode)?.unwrap_or_default(),
-            image: o.field("image", RuntimeImage::decode)?.unwrap_or_default(),
-            app: o
-                .field("app", |v, p| {
-                    if matches!(v, Json::Null) {
-                        Ok(None)
-                    } else {
-                        App::decode(v, p).map(Some)
-                    }
-                })?
-                .flatten(),
+            image: o
+                .merged("image", false, RuntimeImage::decode)?
+                .unwrap_or_default(),
+            app: o.merged("app", true, App::decode)?,
             read_only_root_fs: o.bool("readOnlyRootFS")?,
             mounts: o.list("mounts", Mount::decode)?.unwrap_or_default(),
             annotations: o
