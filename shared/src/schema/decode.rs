@@ -190,7 +190,7 @@ impl<'a> Obj<'a> {
 /// A Go string; `null` is `""`.
 pub(crate) fn string(v: &Json, path: &str) -> Res<String> {
     match v {
-        Json::String(s) => Ok(s.clone()),
+        Json::String(s) | Json::EscapedString { value: s, .. } => Ok(s.clone()),
         Json::Null => Ok(String::new()),
         other => Err(type_err(path, other, "string")),
     }
@@ -298,7 +298,7 @@ impl ObjWriter {
             Json::Null => true,
             Json::Bool(b) => !b,
             Json::Number(n) => n == "0",
-            Json::String(s) => s.is_empty(),
+            Json::String(s) | Json::EscapedString { value: s, .. } => s.is_empty(),
             Json::Array(a) => a.is_empty(),
             Json::Object(o) => o.is_empty(),
         };

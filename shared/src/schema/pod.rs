@@ -292,7 +292,7 @@ pub struct ExposedPort {
 fn decode_ip(v: &Json, path: &str) -> Res<Option<IpAddr>> {
     let s = match v {
         Json::Null => return Ok(None),
-        Json::String(s) => s,
+        Json::String(s) | Json::EscapedString { value: s, .. } => s,
         other => return Err(super::decode::type_err(path, other, "net.IP")),
     };
     if s.is_empty() {
