@@ -71,11 +71,12 @@ impl<'a> Obj<'a> {
         field: &str,
         mut f: impl FnMut(&'a Json, &str) -> Res<T>,
     ) -> Res<Option<T>> {
-        let path = self.path(field);
+        let mut path = None;
         let mut out = None;
         for (k, v) in self.entries {
             if key_matches(k, field) {
-                out = Some(f(v, &path)?);
+                let p = path.get_or_insert_with(|| self.path(field));
+                out = Some(f(v, p)?);
             }
         }
         Ok(out)
@@ -90,19 +91,23 @@ impl<'a> Obj<'a> {
         null_clears: bool,
         mut f: impl FnMut(&Json, &str) -> Res<T>,
     ) -> Res<Option<T>> {
-        let path = self.path(field);
         let mut acc: Vec<(String, Json)> = Vec::new();
         let mut out = None;
         for (k, v) in self.entries {
             if !key_matches(k, field) {
                 continue;
             }
+            let path = self.path(field);
             match v {
                 Json::Null if null_clears => {
                     acc.clear();
                     out = None;
                 }
                 Json::Null => {}
+                // The common case, a single occurrence, needs no merged copy.
+                Json::Object(_) if acc.is_empty() && !self.repeated(field) => {
+                    out = Some(f(v, &path)?);
+                }
                 Json::Object(entries) => {
                     acc.extend(entries.iter().cloned());
                     out = Some(f(&Json::Object(acc.clone()), &path)?);
@@ -111,6 +116,14 @@ impl<'a> Obj<'a> {
             }
         }
         Ok(out)
+    }
+
+    fn repeated(&self, field: &str) -> bool {
+        self.entries
+            .iter()
+            .filter(|(k, _)| key_matches(k, field))
+            .nth(1)
+            .is_some()
     }
 
     /// A plain string field (`""` when absent or null).

@@ -234,6 +234,12 @@ pub fn indent(compact: &str, indent: &str) -> String {
 /// Whether two object keys match the way Go's decoder matches a key to a struct field:
 /// case-insensitively, with Go's two extra folds (Kelvin sign to `k`, long s to `s`).
 pub fn key_matches(key: &str, field: &str) -> bool {
+    if key.len() == field.len() && key.eq_ignore_ascii_case(field) {
+        return true;
+    }
+    if key.is_ascii() {
+        return false;
+    }
     let fold = |c: char| match c {
         '\u{212A}' => 'k',
         '\u{017F}' => 's',
