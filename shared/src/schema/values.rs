@@ -232,6 +232,37 @@ pub fn check_http_url(s: &str) -> Result<(), Reason> {
     check_escapes(host, true)
 }
 
+/// An http or https URL as accepted by [`check_http_url`] (the `homepage` and
+/// `documentation` annotations).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HttpUrl(String);
+
+impl HttpUrl {
+    /// Parses with the reference's rules.
+    pub fn parse(s: &str) -> Result<Self, Reason> {
+        check_http_url(s)?;
+        Ok(HttpUrl(s.to_string()))
+    }
+
+    /// The URL as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for HttpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for HttpUrl {
+    type Err = Reason;
+    fn from_str(s: &str) -> Result<Self, Reason> {
+        HttpUrl::parse(s)
+    }
+}
+
 // Go's unescape: every `%` needs two hex digits; in a host only `%25` and escapes of
 // non-ASCII bytes are allowed.
 fn check_escapes(s: &str, host: bool) -> Result<(), Reason> {
@@ -356,6 +387,10 @@ mod tests {
             assert_eq!(check_http_url(good), Ok(()), "{good}");
         }
         assert_eq!(check_http_url("ftp://example.com"), Err(Reason::UrlScheme));
+        assert_eq!(
+            "https://example.com/x".parse::<HttpUrl>().unwrap().as_str(),
+            "https://example.com/x"
+        );
         assert_eq!(check_http_url("example.com"), Err(Reason::UrlScheme));
         assert_eq!(check_http_url("file:///etc"), Err(Reason::UrlScheme));
         assert!(matches!(
