@@ -310,3 +310,118 @@ pub(crate) fn prefix(path: &str, e: SchemaError) -> SchemaError {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::labels::EnvVar;
+
+    fn app(exec: Option<&[&str]>, user: &str, group: &str, wd: &str) -> App {
+        App {
+            exec: exec.map(|e| e.iter().map(|s| s.to_string()).collect()),
+            user: user.into(),
+            group: group.into(),
+            working_directory: wd.into(),
+            ..Default::default()
+        }
+    }
+
+    fn handlers(names: &[&str]) -> Vec<EventHandler> {
+        names
+            .iter()
+            .map(|n| EventHandler {
+                name: n.to_string(),
+                exec: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reference_valid_apps() {
+        let mut with_handlers = app(Some(&["/app"]), "0", "0", "/tmp");
+        with_handlers.event_handlers = handlers(&["pre-start", "post-stop"]);
+        with_handlers.environment.set("DEBUG", "true");
+        for a in [
+            app(Some(&["/bin/httpd"]), "0", "0", "/tmp"),
+            with_handlers,
+            app(Some(&["/app", "arg1", "arg2"]), "0", "0", "/tmp"),
+            app(None, "0", "0", "/tmp"),
+            app(Some(&[]), "0", "0", "/tmp"),
+            app(Some(&["app"]), "0", "0", "/tmp"),
+            app(Some(&["bin/app", "arg1"]), "0", "0", ""),
+        ] {
+            assert_eq!(a.validate(), Ok(()), "{a:?}");
+        }
+    }
+
+    #[test]
+    fn reference_invalid_apps() {
+        let reason = |a: &App| a.validate().unwrap_err().reason().cloned();
+        for names in [
+            &["pre-start", "pre-start"][..],
+            &["post-stop", "pre-start", "post-stop"],
+        ] {
+            let mut a = app(Some(&["/bin/httpd"]), "0", "0", "");
+            a.event_handlers = handlers(names);
+            assert!(matches!(reason(&a), Some(Reason::EventHandlerDuplicate(_))));
+        }
+        assert_eq!(
+            reason(&app(Some(&["/app"]), "", "", "")),
+            Some(Reason::UserRequired)
+        );
+        assert_eq!(
+            reason(&app(Some(&["/app"]), "0", "", "")),
+            Some(Reason::GroupRequired)
+        );
+        assert_eq!(
+            reason(&app(Some(&["app"]), "", "0", "")),
+            Some(Reason::UserRequired)
+        );
+        for wd in ["stuff", "../home/fred"] {
+            assert_eq!(
+                reason(&app(Some(&["/app"]), "foo", "bar", wd)),
+                Some(Reason::WorkingDirectoryRelative)
+            );
+        }
+        let mut a = app(Some(&["/app"]), "foo", "bar", "");
+        a.environment.0.push(EnvVar {
+            name: "0DEBUG".into(),
+            value: "true".into(),
+        });
+        assert_eq!(
+            a.validate().unwrap_err().to_string(),
+            "environment: environment variable does not have valid identifier \"0DEBUG\""
+        );
+    }
+
+    #[test]
+    fn port_reference_ranges() {
+        let port = |port, count| Port {
+            name: AcName::new("p").unwrap(),
+            protocol: "tcp".into(),
+            port,
+            count,
+            socket_activated: false,
+        };
+        assert_eq!(port(80, 1).validate(), Ok(()));
+        assert_eq!(port(65535, 1).validate(), Ok(()));
+        assert_eq!(port(0, 1).validate(), Err(Reason::PortRange));
+        assert_eq!(port(65536, 0).validate(), Err(Reason::PortRange));
+        assert_eq!(port(32456, 45678).validate(), Err(Reason::PortEndRange));
+        assert_eq!(port(1, u64::MAX).validate(), Err(Reason::PortEndRange));
+    }
+
+    #[test]
+    fn json_defaults_and_output() {
+        let j = Json::parse(
+            br#"{"user":"0","group":"0","ports":[{"name":"p","protocol":"tcp","port":80}]}"#,
+        )
+        .unwrap();
+        let a = App::decode(&j, "app").unwrap();
+        assert_eq!(a.ports[0].count, 1, "count 0 is read as 1");
+        assert_eq!(
+            a.encode().to_go_string(),
+            r#"{"exec":null,"user":"0","group":"0","ports":[{"name":"p","protocol":"tcp","port":80,"count":1,"socketActivated":false}]}"#
+        );
+    }
+}

@@ -11,8 +11,8 @@ use super::pod::{EMPTY_VOLUME_DEFAULT_MODE, Volume};
 
 fn unescape_key(key: &str) -> Result<String, Reason> {
     let bad = || Reason::CliKey(key.to_string());
-    // Go's query parser rejects `;` and would split at `&`; we refuse both.
-    if key.contains([';', '&']) {
+    // Go's query parser rejects `;`.
+    if key.contains(';') {
         return Err(bad());
     }
     let b = key.as_bytes();
@@ -45,11 +45,22 @@ pub(crate) fn params(s: &str) -> Result<Vec<(String, String)>, Reason> {
                 part: part.to_string(),
             });
         };
-        let k = unescape_key(k)?;
-        if out.iter().any(|(seen, _)| *seen == k) {
-            return Err(Reason::CliRepeated(k));
+        // The reference joins the parts with `&` and parses the result as a query, so an `&`
+        // inside a key splits it into extra keys with empty values.
+        let mut keys: Vec<&str> = k.split('&').collect();
+        let last = keys.pop().unwrap_or_default();
+        let pairs = keys
+            .into_iter()
+            .filter(|seg| !seg.is_empty())
+            .map(|seg| (seg, ""))
+            .chain(std::iter::once((last, v)));
+        for (k, v) in pairs {
+            let k = unescape_key(k)?;
+            if out.iter().any(|(seen, _)| *seen == k) {
+                return Err(Reason::CliRepeated(k));
+            }
+            out.push((k, v.to_string()));
         }
-        out.push((k, v.to_string()));
     }
     Ok(out)
 }

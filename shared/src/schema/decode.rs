@@ -71,14 +71,59 @@ impl<'a> Obj<'a> {
         field: &str,
         mut f: impl FnMut(&'a Json, &str) -> Res<T>,
     ) -> Res<Option<T>> {
-        let path = self.path(field);
+        let mut path = None;
         let mut out = None;
         for (k, v) in self.entries {
             if key_matches(k, field) {
-                out = Some(f(v, &path)?);
+                let p = path.get_or_insert_with(|| self.path(field));
+                out = Some(f(v, p)?);
             }
         }
         Ok(out)
+    }
+
+    /// A struct field that Go decodes into the existing value when its key repeats: each
+    /// occurrence is decoded (and checked) merged over the ones before it. `null` clears it
+    /// when `null_clears` (a Go pointer), otherwise it is ignored.
+    pub(crate) fn merged<T>(
+        &self,
+        field: &str,
+        null_clears: bool,
+        mut f: impl FnMut(&Json, &str) -> Res<T>,
+    ) -> Res<Option<T>> {
+        let mut acc: Vec<(String, Json)> = Vec::new();
+        let mut out = None;
+        for (k, v) in self.entries {
+            if !key_matches(k, field) {
+                continue;
+            }
+            let path = self.path(field);
+            match v {
+                Json::Null if null_clears => {
+                    acc.clear();
+                    out = None;
+                }
+                Json::Null => {}
+                // The common case, a single occurrence, needs no merged copy.
+                Json::Object(_) if acc.is_empty() && !self.repeated(field) => {
+                    out = Some(f(v, &path)?);
+                }
+                Json::Object(entries) => {
+                    acc.extend(entries.iter().cloned());
+                    out = Some(f(&Json::Object(acc.clone()), &path)?);
+                }
+                other => return Err(type_err(&path, other, "struct")),
+            }
+        }
+        Ok(out)
+    }
+
+    fn repeated(&self, field: &str) -> bool {
+        self.entries
+            .iter()
+            .filter(|(k, _)| key_matches(k, field))
+            .nth(1)
+            .is_some()
     }
 
     /// A plain string field (`""` when absent or null).
@@ -158,7 +203,7 @@ impl<'a> Obj<'a> {
 /// A Go string; `null` is `""`.
 pub(crate) fn string(v: &Json, path: &str) -> Res<String> {
     match v {
-        Json::String(s) => Ok(s.clone()),
+        Json::String(s) | Json::EscapedString { value: s, .. } => Ok(s.clone()),
         Json::Null => Ok(String::new()),
         other => Err(type_err(path, other, "string")),
     }
@@ -266,7 +311,7 @@ impl ObjWriter {
             Json::Null => true,
             Json::Bool(b) => !b,
             Json::Number(n) => n == "0",
-            Json::String(s) => s.is_empty(),
+            Json::String(s) | Json::EscapedString { value: s, .. } => s.is_empty(),
             Json::Array(a) => a.is_empty(),
             Json::Object(o) => o.is_empty(),
         };

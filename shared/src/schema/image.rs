@@ -159,15 +159,7 @@ impl ImageManifest {
         let version = o.field("acVersion", SemVer::decode)?;
         let name = o.field("name", AcIdentifier::decode)?;
         let labels = o.field("labels", Labels::decode)?.flatten();
-        let app = o
-            .field("app", |v, p| {
-                if matches!(v, Json::Null) {
-                    Ok(None)
-                } else {
-                    App::decode(v, p).map(Some)
-                }
-            })?
-            .flatten();
+        let app = o.merged("app", true, App::decode)?;
         let annotations = o.field("annotations", Annotations::decode)?.flatten();
         let dependencies = o.list("dependencies", Dependency::decode)?;
         let path_whitelist = o.strings("pathWhitelist")?;

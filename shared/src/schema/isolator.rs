@@ -287,6 +287,8 @@ fn quantity(v: &Json) -> Result<Option<Quantity>, QuantityError> {
     match v {
         Json::Null => Ok(None),
         Json::String(s) => Quantity::from_json_text(s).map(Some),
+        // The reference parses the bytes between the quotes, escapes and all.
+        Json::EscapedString { source, .. } => Quantity::from_json_text(source).map(Some),
         Json::Number(n) => Quantity::from_json_text(n).map(Some),
         Json::Bool(_) | Json::Array(_) | Json::Object(_) => Err(QuantityError::Format),
     }

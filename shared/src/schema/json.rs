@@ -17,6 +17,14 @@ pub enum Json {
     Number(String),
     /// A string, unescaped.
     String(String),
+    /// A string whose source used escapes; the source text (between the quotes) is kept
+    /// because Go writes raw isolator values as they were read.
+    EscapedString {
+        /// The unescaped value.
+        value: String,
+        /// The text between the quotes, escapes as written.
+        source: String,
+    },
     /// An array.
     Array(Vec<Json>),
     /// An object; every key is kept, in document order, duplicates included.
@@ -54,9 +62,17 @@ impl Json {
             Json::Null => "null",
             Json::Bool(_) => "bool",
             Json::Number(_) => "number",
-            Json::String(_) => "string",
+            Json::String(_) | Json::EscapedString { .. } => "string",
             Json::Array(_) => "array",
             Json::Object(_) => "object",
+        }
+    }
+
+    /// The string value of a string node.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::String(s) | Json::EscapedString { value: s, .. } => Some(s),
+            _ => None,
         }
     }
 
@@ -73,6 +89,19 @@ impl Json {
             Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Json::Number(n) => out.push_str(n),
             Json::String(s) => write_string(out, s),
+            Json::EscapedString { source, .. } => {
+                // Go's compaction of raw JSON keeps escapes and only adds the HTML-safe ones.
+                out.push('"');
+                for c in source.chars() {
+                    match c {
+                        '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                            let _ = write!(out, "\\u{:04x}", c as u32);
+                        }
+                        c => out.push(c),
+                    }
+                }
+                out.push('"');
+            }
             Json::Array(items) => {
                 out.push('[');
                 for (i, v) in items.iter().enumerate() {
@@ -205,6 +234,12 @@ pub fn indent(compact: &str, indent: &str) -> String {
 /// Whether two object keys match the way Go's decoder matches a key to a struct field:
 /// case-insensitively, with Go's two extra folds (Kelvin sign to `k`, long s to `s`).
 pub fn key_matches(key: &str, field: &str) -> bool {
+    if key.len() == field.len() && key.eq_ignore_ascii_case(field) {
+        return true;
+    }
+    if key.is_ascii() {
+        return false;
+    }
     let fold = |c: char| match c {
         '\u{212A}' => 'k',
         '\u{017F}' => 's',
@@ -247,7 +282,19 @@ impl Parser<'_> {
             None => Err(self.err("unexpected end of JSON input")),
             Some(b'{') => self.object(depth),
             Some(b'[') => self.array(depth),
-            Some(b'"') => Ok(Json::String(self.string()?)),
+            Some(b'"') => {
+                let start = self.pos + 1;
+                let value = self.string()?;
+                let source = &self.s[start..self.pos - 1];
+                if source.contains(&b'\\') {
+                    Ok(Json::EscapedString {
+                        value,
+                        source: String::from_utf8_lossy(source).into_owned(),
+                    })
+                } else {
+                    Ok(Json::String(value))
+                }
+            }
             Some(b't') => self.literal("true", Json::Bool(true)),
             Some(b'f') => self.literal("false", Json::Bool(false)),
             Some(b'n') => self.literal("null", Json::Null),
@@ -458,7 +505,10 @@ mod tests {
             r#""\u003ca\u0026b\u003e\u0001\u2028é\"\\\n""#
         );
         let v = Json::parse(br#""\ud83d\ude00 \u0041""#).unwrap();
-        assert_eq!(v, Json::String("😀 A".into()));
+        assert_eq!(v.as_str(), Some("😀 A"));
+        // Escapes are written back as read, plus Go's HTML-safe escapes.
+        let v = Json::parse(br#"["\u0041\/<", "plain"]"#).unwrap();
+        assert_eq!(v.to_go_string(), r#"["\u0041\/\u003c","plain"]"#);
     }
 
     #[test]

@@ -426,6 +426,16 @@ mod tests {
             Err(Reason::UrlScheme)
         );
         assert_eq!(a(&[("documentation", "https://x/doc")]).validate(), Ok(()));
+        assert!(a(&[("homepage", "not-A$@#URL")]).validate().is_err());
+        assert!(a(&[("created", "garbage")]).validate().is_err());
+        assert_eq!(
+            a(&[
+                ("appc.io/executor/supports-systemd-notify", "false"),
+                ("foo", "bar")
+            ])
+            .validate(),
+            Ok(())
+        );
         assert_eq!(
             a(&[("a", "1"), ("a", "2")]).validate(),
             Err(Reason::DuplicateAnnotation("a".into()))

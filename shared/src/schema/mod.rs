@@ -31,7 +31,7 @@ pub use pod::{
     EMPTY_VOLUME_DEFAULT_MODE, ExposedPort, Mount, PodManifest, RuntimeApp, RuntimeImage, Volume,
 };
 pub use quantity::{Quantity, QuantityError};
-pub use values::{Date, Uuid, check_http_url};
+pub use values::{Date, HttpUrl, Uuid, check_http_url};
 
 pub(crate) use cli::params as cli_params;
 

@@ -244,16 +244,10 @@ impl RuntimeApp {
         let o = Obj::new(v, path, "struct")?;
         Ok(RuntimeApp {
             name: o.field("name", AcName::decode)?.unwrap_or_default(),
-            image: o.field("image", RuntimeImage::decode)?.unwrap_or_default(),
-            app: o
-                .field("app", |v, p| {
-                    if matches!(v, Json::Null) {
-                        Ok(None)
-                    } else {
-                        App::decode(v, p).map(Some)
-                    }
-                })?
-                .flatten(),
+            image: o
+                .merged("image", false, RuntimeImage::decode)?
+                .unwrap_or_default(),
+            app: o.merged("app", true, App::decode)?,
             read_only_root_fs: o.bool("readOnlyRootFS")?,
             mounts: o.list("mounts", Mount::decode)?.unwrap_or_default(),
             annotations: o
@@ -298,7 +292,7 @@ pub struct ExposedPort {
 fn decode_ip(v: &Json, path: &str) -> Res<Option<IpAddr>> {
     let s = match v {
         Json::Null => return Ok(None),
-        Json::String(s) => s,
+        Json::String(s) | Json::EscapedString { value: s, .. } => s,
         other => return Err(super::decode::type_err(path, other, "net.IP")),
     };
     if s.is_empty() {
@@ -470,6 +464,12 @@ impl PodManifest {
         if let Some(a) = &self.annotations {
             a.validate()
                 .map_err(|r| SchemaError::at("annotations", r))?;
+            check_names(&a.0, "annotations")?;
+        }
+        for (i, iso) in self.isolators.iter().flatten().enumerate() {
+            iso.name()
+                .check()
+                .map_err(|e| SchemaError::at(format!("isolators[{i}].name"), e))?;
         }
         for (i, p) in self.ports.iter().flatten().enumerate() {
             p.name

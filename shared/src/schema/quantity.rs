@@ -147,6 +147,20 @@ impl Quantity {
         let sp = split(s)?;
         let (base, exp, binary) = interpret(sp.suffix).ok_or(QuantityError::Suffix)?;
 
+        // The reference's exact-decimal fallback (taken for long mantissas, small decimal
+        // exponents and large binary suffixes) cannot read a number without digits (`.`).
+        let has_digits = s
+            .bytes()
+            .take_while(|b| !b"eEinumkKMGTP".contains(b))
+            .any(|b| b.is_ascii_digit());
+        let fallback = if binary {
+            13 - exp * 3 / 10 < 0
+        } else {
+            exp < -9
+        };
+        if !has_digits && fallback {
+            return Err(QuantityError::Numeric);
+        }
         let mut digits: String = format!("{}{}", sp.num, sp.denom)
             .trim_start_matches('0')
             .to_string();
@@ -358,6 +372,12 @@ mod tests {
         }
         assert_eq!(Quantity::parse("1K"), Err(QuantityError::Suffix));
         assert_eq!(Quantity::parse("1x"), Err(QuantityError::Format));
+        // A number without digits is zero, except where the reference's fallback rejects it.
+        assert_eq!(Quantity::parse(".").unwrap().value(), 0);
+        assert_eq!(Quantity::parse(".Ki").unwrap().value(), 0);
+        assert_eq!(Quantity::parse(".Pi"), Err(QuantityError::Numeric));
+        assert_eq!(Quantity::parse("-.e-12"), Err(QuantityError::Numeric));
+        assert_eq!(Quantity::parse("0.e-12").unwrap().value(), 0);
     }
 
     #[test]

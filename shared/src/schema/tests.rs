@@ -245,3 +245,43 @@ fn built_manifest_is_validated_on_write() {
         "app.mountPoints[0].name: ACName cannot be empty"
     );
 }
+
+#[test]
+fn pod_names_checked_on_write() {
+    let pm = PodManifest::from_slice(
+        br#"{"acVersion":"0.8.11","acKind":"PodManifest","isolators":[{"value":1}],"annotations":[null]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        pm.to_vec().unwrap_err().to_string(),
+        "annotations[0].name: ACIdentifier cannot be empty"
+    );
+}
+
+#[test]
+fn repeated_struct_keys_merge_like_go() {
+    // Go decodes the second "app" into the first, so user and group survive.
+    let m = ImageManifest::from_slice(
+        br#"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"x",
+            "app":{"user":"1","group":"2"},"app":{"exec":["/x"]}}"#,
+    )
+    .unwrap();
+    let app = m.app.unwrap();
+    assert_eq!(
+        (app.user.as_str(), app.exec),
+        ("1", Some(vec!["/x".to_string()]))
+    );
+    // Each occurrence is checked as merged so far: the first alone lacks a group.
+    let e = ImageManifest::from_slice(
+        br#"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"x",
+            "app":{"user":"1"},"app":{"group":"2"}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(e.to_string(), "app.group: group is required");
+    // null clears a pointer field.
+    let m = ImageManifest::from_slice(
+        br#"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"x","app":{"user":"1","group":"2"},"app":null}"#,
+    )
+    .unwrap();
+    assert!(m.app.is_none());
+}
