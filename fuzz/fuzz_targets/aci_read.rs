@@ -2,7 +2,6 @@
 //! and the early manifest reader agrees with the full pass on manifest-first images.
 #![no_main]
 
-use std::io::Read;
 
 use appc::aci::{self, Entry, VisitError};
 use libfuzzer_sys::fuzz_target;
