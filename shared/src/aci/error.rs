@@ -53,6 +53,14 @@ pub enum AciError {
         /// The cap that was exceeded.
         limit: u64,
     },
+    /// A PAX or GNU long-name record is larger than [`super::EXTENSION_MAX`].
+    #[error("tar extension record of {size} bytes is larger than {limit}")]
+    ExtensionTooLarge {
+        /// The declared size.
+        size: u64,
+        /// The cap that was exceeded.
+        limit: u64,
+    },
     /// A hardlink points outside `rootfs/`.
     #[error("hardlink {name:?} points outside rootfs: {target:?}")]
     LinkOutsideRootfs {

@@ -9,6 +9,7 @@
 
 mod compression;
 mod error;
+mod guard;
 mod path;
 mod pipe;
 mod reader;
@@ -17,6 +18,7 @@ mod xattr;
 
 pub use compression::{Compression, Encoder, SNIFF_LEN};
 pub use error::{AciError, BuildError, VisitError};
+pub use guard::EXTENSION_MAX;
 pub use path::clean as clean_name;
 pub use reader::{Entry, MANIFEST_MAX, NoVisit, Scanned, Visitor, read_manifest, scan, validate};
 pub use writer::{BuildOptions, Built, build};

@@ -11,6 +11,7 @@ use tar::EntryType;
 
 use super::compression::{Compression, SNIFF_LEN};
 use super::error::{AciError, VisitError};
+use super::guard::{EXTENSION_MAX, Guard};
 use super::path::{clean, lossy};
 use super::pipe;
 use crate::id::ImageId;
@@ -101,10 +102,12 @@ pub fn scan<R: Read + Send>(input: R, visitor: &mut dyn Visitor) -> Result<Scann
         });
         let hashing = s.spawn(move || hasher.run());
         let mut layout = Layout::default();
-        let walked = walk(&mut consumer, &mut layout, visitor, false)
-            .and_then(|_| consumer.drain().map_err(tar_err));
+        let mut guarded = Guard::new(&mut consumer);
+        let walked = walk(&mut guarded, &mut layout, visitor, false);
+        let refused = guarded.refused;
+        let walked = walked.and_then(|_| consumer.drain().map_err(tar_err));
         if let Err(e) = walked {
-            return Err(blame(e, compression, consumer.take_failure()));
+            return Err(blame(e, compression, consumer.take_failure(), refused));
         }
         let manifest = layout.finish()?;
         let entries = layout.entries;
@@ -133,16 +136,18 @@ pub fn validate<R: Read + Send>(input: R) -> Result<Scanned, AciError> {
 /// checked; the rest of the archive is not, and no image ID is computed.
 pub fn read_manifest<R: Read + Send>(input: R) -> Result<Vec<u8>, AciError> {
     let (compression, input) = open(input)?;
-    let mut src = Tracking {
+    let mut src = Guard::new(Tracking {
         inner: compression.decoder(input).map_err(AciError::Io)?,
         failure: None,
-    };
+    });
     let mut layout = Layout::default();
-    match walk(&mut src, &mut layout, &mut NoVisit, true) {
+    let walked = walk(&mut src, &mut layout, &mut NoVisit, true);
+    let refused = src.refused;
+    match walked {
         // Stopped early: rootfs may simply not have been reached yet.
         Ok(()) if layout.manifest.is_some() => layout.manifest.take().ok_or(AciError::NoManifest),
         Ok(()) => layout.finish(),
-        Err(e) => Err(blame(e, compression, src.failure.take())),
+        Err(e) => Err(blame(e, compression, src.get_mut().failure.take(), refused)),
     }
 }
 
@@ -163,9 +168,18 @@ fn open<R: Read + Send>(mut input: R) -> Result<(Compression, impl Read + Send),
     Ok((compression, Cursor::new(head).chain(input)))
 }
 
-/// Replaces a tar-level error by the decoder's, which is the real cause when there is one.
-fn blame(e: AciError, compression: Compression, failure: Option<io::Error>) -> AciError {
+/// Replaces a tar-level error by its real cause: the decoder's error or the guard's refusal.
+fn blame(
+    e: AciError,
+    compression: Compression,
+    failure: Option<io::Error>,
+    refused: Option<u64>,
+) -> AciError {
     match (e, failure) {
+        (AciError::Tar(_), _) if refused.is_some() => AciError::ExtensionTooLarge {
+            size: refused.unwrap_or(0),
+            limit: EXTENSION_MAX,
+        },
         (AciError::Tar(_), Some(f)) if compression == Compression::Uncompressed => AciError::Io(f),
         (AciError::Tar(_), Some(f)) => AciError::Decompress {
             format: compression,

@@ -109,6 +109,8 @@ pub fn build<W: Write + Send>(
                 .map(|()| w.entries)
         };
         let flushed = walked.and_then(|n| sink.close().map(|()| n));
+        // On a read error the sender is still open; the stage would wait for it forever.
+        sink.tx = None;
         // Always join the stage: its error explains a broken channel better than ours.
         let staged = stage
             .join()

@@ -1,7 +1,7 @@
 use tar::EntryType;
 
 use super::{MANIFEST, RawTar, gzip, id_of};
-use crate::aci::{AciError, Compression, MANIFEST_MAX, read_manifest, validate};
+use crate::aci::{AciError, Compression, EXTENSION_MAX, MANIFEST_MAX, read_manifest, validate};
 
 fn refused(bytes: &[u8]) -> AciError {
     match validate(bytes) {
@@ -149,6 +149,28 @@ fn oversized_manifest_is_refused_from_its_header_without_reading_it() {
     );
     let e = read_manifest(&t.0[..]).unwrap_err();
     assert!(matches!(e, AciError::ManifestTooLarge { .. }), "{e}");
+}
+
+#[test]
+fn oversized_extension_records_are_refused_before_buffering() {
+    for kind in [EntryType::XHeader, EntryType::GNULongName] {
+        let mut t = RawTar::good();
+        t.header("PaxHeaders/x", kind, EXTENSION_MAX + 1, "");
+        // No data follows: a parser that tried to buffer it would hit EOF instead.
+        let e = refused(&gzip(&t.0));
+        assert!(
+            matches!(e, AciError::ExtensionTooLarge { .. }),
+            "{kind:?}: {e}"
+        );
+    }
+    // A PAX size record that overrides the header is followed correctly.
+    let mut t = RawTar::good();
+    let pax = b"16 size=1000000\n";
+    t = t.entry("PaxHeaders/big", EntryType::XHeader, pax, "");
+    t.header("rootfs/big", EntryType::Regular, 0, "");
+    t.0.extend(std::iter::repeat_n(7u8, 1_000_448));
+    let s = validate(&t.end()[..]).expect("PAX size honoured");
+    assert_eq!(s.entries, 3);
 }
 
 #[test]

@@ -277,3 +277,35 @@ fn a_visitor_error_stops_the_pass() {
     assert_eq!(e.to_string(), "disk full");
     assert!(count < built.entries, "{count} of {}", built.entries);
 }
+
+/// An output that accepts a few bytes, then fails.
+struct FailingOutput(usize);
+
+impl std::io::Write for FailingOutput {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0 < buf.len() {
+            return Err(std::io::Error::other("device full"));
+        }
+        self.0 -= buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn output_errors_are_reported_for_every_compression() {
+    let (dir, _) = sample_layout();
+    let noise: Vec<u8> = (0..4_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    fs::write(dir.path().join("rootfs/noise"), &noise).unwrap();
+    for c in Compression::ALL {
+        let e = build(dir.path(), FailingOutput(1000), &opts(c))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(matches!(e, BuildError::Write(_)), "{c}: {e}");
+        assert!(e.to_string().contains("device full"), "{c}: {e}");
+    }
+}
