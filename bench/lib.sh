@@ -35,17 +35,28 @@ compare() {
 
 # peak_rss_mib CMD...: the peak resident memory of CMD in MiB (GNU time).
 peak_rss_mib() {
-  /usr/bin/time -f '%M' -o /dev/stdout "$@" 2>/dev/null >/dev/null | tail -n 1 | awk '{ printf "%.1f", $1 / 1024 }'
+  local f
+  f=$(mktemp)
+  /usr/bin/time -f '%M' -o "$f" "$@" >/dev/null 2>&1 || true
+  awk '{ v = $1 } END { printf "%.1f", v / 1024 }' "$f"
+  rm -f "$f"
 }
 
-# make_tree DIR MB: a deterministic tree of about MB megabytes of real files (from /usr) in DIR.
+# make_tree DIR MB: a deterministic tree of about MB megabytes of real files (from /usr) in DIR;
+# its marker and scratch files go beside DIR's parent, never inside the layout.
 make_tree() {
   local dir=$1 mb=$2
-  [ -f "$dir/.complete" ] && return 0
+  local tag
+  tag="$(dirname "$(dirname "$dir")")/.$(basename "$(dirname "$dir")")-tree"
+  [ -f "$tag.complete" ] && return 0
   rm -rf "$dir"
   mkdir -p "$dir"
+  # awk stops reading early on purpose: the list is written to a file first, so no SIGPIPE
+  # reaches a pipeline under pipefail.
   find /usr/lib/x86_64-linux-gnu /usr/share -xdev -type f -size -8M -printf '%s %p\n' 2>/dev/null |
-    sort -k2 | awk -v max=$((mb * 1000 * 1000)) '{ t += $1; if (t > max) exit; print $2 }' |
-    tar -cf - --files-from=- 2>/dev/null | tar -xf - -C "$dir"
-  touch "$dir/.complete"
+    sort -k2 >"$tag.list"
+  awk -v max=$((mb * 1000 * 1000)) 'NR % 16 == 0 { t += $1; if (t > max) exit; print $2 }' "$tag.list" >"$tag.files"
+  tar -cf - --files-from="$tag.files" 2>/dev/null | tar -xf - -C "$dir"
+  rm -f "$tag.list" "$tag.files"
+  touch "$tag.complete"
 }

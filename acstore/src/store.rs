@@ -22,7 +22,7 @@ pub enum StoreError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     /// The image is not a valid ACI.
-    #[error("{0}")]
+    #[error(transparent)]
     Aci(#[from] AciError),
     /// The image's manifest is invalid.
     #[error("manifest: {0}")]

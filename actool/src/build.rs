@@ -17,9 +17,9 @@ pub enum BuildCmdError {
     /// The output could not be written.
     #[error("{path}: {source}")]
     Output { path: String, source: OutputError },
-    /// Writing the archive failed.
-    #[error("{0}")]
-    Build(#[from] BuildError),
+    /// Reading the layout or writing the archive failed.
+    #[error("{path}: {err}")]
+    Build { path: String, err: BuildError },
 }
 
 /// The compression chosen by `--compression` / `--no-compression` (gzip by default).
@@ -87,7 +87,10 @@ pub fn run(args: &BuildArgs) -> Result<(aci::Built, Option<String>), BuildCmdErr
         owner_root: args.owner_root,
         ..BuildOptions::default()
     };
-    let (built, out) = aci::build(&args.dir, out, &opts)?;
+    let (built, out) = aci::build(&args.dir, out, &opts).map_err(|err| BuildCmdError::Build {
+        path: args.dir.display().to_string(),
+        err,
+    })?;
     out.commit(mode).map_err(out_err)?;
     Ok((built, warning))
 }

@@ -15,10 +15,10 @@ pub enum DiscoverCmdError {
     #[error("{app}: {reason}")]
     AppString { app: String, reason: String },
     /// The HTTP client could not be set up (e.g. a bad CA file).
-    #[error("{0}")]
+    #[error(transparent)]
     Client(#[from] discovery::http::ClientError),
     /// Nothing found, or the walk failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Discovery(#[from] discovery::DiscoveryError),
 }
 

@@ -16,16 +16,16 @@ use crate::tarcopy::{self, CopyError};
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestCmdError {
     /// Reading the image failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Aci(#[from] AciError),
     /// The manifest is invalid, or a patch is.
     #[error("{0}")]
     Invalid(String),
     /// I/O on an input.
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] io::Error),
     /// Copying the archive failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Copy(#[from] CopyError),
     /// The output could not be written.
     #[error("{path}: {source}")]

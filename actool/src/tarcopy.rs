@@ -11,7 +11,7 @@ const BLOCK: usize = 512;
 #[derive(Debug, thiserror::Error)]
 pub enum CopyError {
     /// Reading or writing failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] io::Error),
     /// The stream ended inside an entry.
     #[error("corrupt or truncated tar archive: {0}")]

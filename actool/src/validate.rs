@@ -48,10 +48,10 @@ pub struct Verdict {
 #[derive(Debug, thiserror::Error)]
 pub enum ValidateError {
     /// The input could not be read.
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] io::Error),
     /// The archive is broken or its layout is wrong.
-    #[error("{0}")]
+    #[error(transparent)]
     Aci(#[from] AciError),
     /// The manifest is invalid.
     #[error("invalid {kind}: {reason}")]
