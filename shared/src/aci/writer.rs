@@ -89,12 +89,17 @@ pub fn build<W: Write + Send>(
     };
     std::thread::scope(|s| {
         let (tx, rx) = sync_channel::<Chunk>(threads * 2);
+        // Used buffers come back here, so the stream reuses a few warm buffers instead of
+        // faulting in fresh pages for every MiB.
+        let (spare_tx, spare_rx) = sync_channel::<Vec<u8>>(threads * 4 + 8);
+        let hash_spare = spare_tx.clone();
         let (hash_tx, hashing) = if opts.image_id {
             let (hash_tx, hash_rx) = sync_channel::<Chunk>(4);
             let hashing = s.spawn(move || {
                 let mut hasher = Sha512::new();
                 for chunk in hash_rx {
                     hasher.update(&chunk[..]);
+                    recycle(chunk, &hash_spare);
                 }
                 <[u8; 64]>::from(hasher.finalize())
             });
@@ -104,14 +109,15 @@ pub fn build<W: Write + Send>(
         };
         let stage = match opts.compression {
             Compression::Gzip if threads > 1 => {
-                s.spawn(move || parallel_gzip(rx, out, level, threads))
+                s.spawn(move || parallel_gzip(rx, out, level, threads, spare_tx))
             }
-            c => s.spawn(move || serial(rx, out, c, level)),
+            c => s.spawn(move || serial(rx, out, c, level, spare_tx)),
         };
         let mut sink = TarSink {
             tx: Some(tx),
             hash_tx,
             buf: Vec::with_capacity(CHUNK),
+            spare: spare_rx,
             total: 0,
         };
         let walked = {
@@ -204,7 +210,16 @@ struct TarSink {
     tx: Option<SyncSender<Chunk>>,
     hash_tx: Option<SyncSender<Chunk>>,
     buf: Vec<u8>,
+    spare: Receiver<Vec<u8>>,
     total: u64,
+}
+
+/// Hands a chunk's buffer back for reuse once its last user is done with it.
+fn recycle(chunk: Chunk, spare: &SyncSender<Vec<u8>>) {
+    if let Ok(mut v) = Arc::try_unwrap(chunk) {
+        v.clear();
+        let _ = spare.try_send(v);
+    }
 }
 
 /// Why copying a file's data into the stream failed.
@@ -219,7 +234,11 @@ enum CopyError {
 
 impl TarSink {
     fn send(&mut self) -> io::Result<()> {
-        let full = Arc::new(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        let next = self
+            .spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        let full = Arc::new(std::mem::replace(&mut self.buf, next));
         let broken = || io::Error::new(io::ErrorKind::BrokenPipe, "output stage stopped");
         if let Some(h) = &self.hash_tx {
             h.send(Arc::clone(&full)).map_err(|_| broken())?;
@@ -286,10 +305,12 @@ fn serial<W: Write + Send>(
     out: W,
     c: Compression,
     level: u32,
+    spare: SyncSender<Vec<u8>>,
 ) -> io::Result<W> {
     let mut enc = c.encoder(out, level)?;
     for chunk in rx {
         enc.write_all(&chunk)?;
+        recycle(chunk, &spare);
     }
     enc.finish()
 }
@@ -303,6 +324,7 @@ fn parallel_gzip<W: Write>(
     mut out: W,
     level: u32,
     threads: usize,
+    spare: SyncSender<Vec<u8>>,
 ) -> io::Result<W> {
     let rx = Arc::new(Mutex::new(rx.into_iter().enumerate()));
     let (done_tx, done_rx) = sync_channel::<(usize, io::Result<Vec<u8>>)>(threads * 2);
@@ -310,18 +332,20 @@ fn parallel_gzip<W: Write>(
         for _ in 0..threads {
             let rx = Arc::clone(&rx);
             let done_tx = done_tx.clone();
+            let spare = spare.clone();
             s.spawn(move || {
-                let mut spare = Vec::with_capacity(CHUNK);
+                let mut out_buf = Vec::with_capacity(CHUNK);
                 loop {
                     // The lock is held only to take the next job, keeping sequence numbers
                     // in the order of the stream.
                     let job = rx.lock().ok().and_then(|mut it| it.next());
                     let Some((seq, chunk)) = job else { return };
-                    let packed = gzip_member(&chunk, level, std::mem::take(&mut spare));
+                    let packed = gzip_member(&chunk, level, std::mem::take(&mut out_buf));
+                    recycle(chunk, &spare);
                     if done_tx.send((seq, packed)).is_err() {
                         return;
                     }
-                    spare = Vec::with_capacity(CHUNK);
+                    out_buf = Vec::with_capacity(CHUNK);
                 }
             });
         }
