@@ -25,7 +25,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let mut out = io::stdout().lock();
     match cli.command {
         Command::Build(args) => {
-            let (built, warning) = build::run(&args)?;
+            let (built, warning) = build::run(&args, debug)?;
             if let Some(w) = warning {
                 eprintln!("actool: {}: warning: {w}", args.dir.display());
             }
