@@ -77,6 +77,16 @@ fn join_dirs(dirs: &[PathBuf]) -> String {
         .join(":")
 }
 
+/// Every plugin of a conflist sees the same CNI_ARGS, and most reject keys they do not know
+/// unless told otherwise, so (as containerd does) `IgnoreUnknown=1` goes first.
+fn cni_args(args: &str) -> String {
+    if args.is_empty() || args.split(';').any(|kv| kv.starts_with("IgnoreUnknown=")) {
+        args.to_owned()
+    } else {
+        format!("IgnoreUnknown=1;{args}")
+    }
+}
+
 /// The stdin config of plugin `i` of `list`.
 fn plugin_config(list: &Value, i: usize, inv: &Invocation<'_>, prev: Option<&Value>) -> Value {
     let mut conf = list["plugins"][i].clone();
@@ -126,7 +136,7 @@ fn exec(
         .env("CNI_CONTAINERID", inv.container_id)
         .env("CNI_NETNS", inv.netns)
         .env("CNI_IFNAME", inv.if_name)
-        .env("CNI_ARGS", inv.args)
+        .env("CNI_ARGS", cni_args(inv.args))
         .env("CNI_PATH", join_dirs(inv.plugin_dirs))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -521,7 +521,11 @@ fn teardown(paths: &Paths, st: &PodState) -> Result<(), Error> {
                     args: &n.args,
                     runtime_config: json!({"portMappings": port_mappings_of(st, n)}),
                 };
-                note(cni::del(&n.config, &inv, n.result.as_ref()).map_err(Error::from));
+                // A plugin that is missing cannot have left anything behind.
+                match cni::del(&n.config, &inv, n.result.as_ref()) {
+                    Err(cni::CniError::NotFound { .. }) => {}
+                    r => note(r.map_err(Error::from)),
+                }
             }
             _ => {}
         }
