@@ -266,7 +266,10 @@ pub fn first_host(subnet: IpNet) -> Option<IpAddr> {
     nth(subnet.network(), 1)
 }
 
-/// Writes `path` by temp file + fsync + rename, so a crash leaves the old file or the new.
+/// Writes `path` by temp file + rename, so a crash of the process leaves the old file or the
+/// new one. There is deliberately no fsync: every kernel object these files describe (veths,
+/// routes, nft rules, namespaces) dies with the kernel, so after a power loss there is nothing
+/// left for the files to describe, and each fsync costs milliseconds on every add.
 pub fn write_atomic(path: &Path, body: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
@@ -276,7 +279,6 @@ pub fn write_atomic(path: &Path, body: &[u8]) -> io::Result<()> {
     let tmp = dir.join(format!(".tmp-{name}-{}", std::process::id()));
     let mut f = File::create(&tmp)?;
     f.write_all(body)?;
-    f.sync_all()?;
     fs::rename(&tmp, path)
 }
 

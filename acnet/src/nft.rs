@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::IpAddr;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use ipnet::IpNet;
 
@@ -44,6 +44,81 @@ pub struct PodRules {
     pub ports: Vec<PortForward>,
 }
 
+/// A running `nft` transaction; [`Pending::wait`] gives its outcome. Starting it before the
+/// netlink work and waiting after lets the two overlap.
+pub struct Pending {
+    child: Option<Child>,
+    nft: Nft,
+    /// For a delete: the pieces to retry one by one if the whole transaction is refused.
+    retry: Vec<String>,
+}
+
+impl Pending {
+    fn done(nft: &Nft) -> Pending {
+        Pending {
+            child: None,
+            nft: nft.clone(),
+            retry: Vec::new(),
+        }
+    }
+
+    /// Waits for the transaction.
+    pub fn wait(self) -> Result<(), NftError> {
+        let Some(child) = self.child else {
+            return Ok(());
+        };
+        let outcome = finish(child);
+        if outcome.is_ok() || self.retry.is_empty() {
+            return outcome;
+        }
+        // Some element belongs to someone else now (e.g. a port taken over after our add
+        // failed): remove what is ours piece by piece; only a failure to run nft counts.
+        let mut first_err = None;
+        for g in &self.retry {
+            if let Err(e) = self.nft.run(&format!("{}{g}", self.nft.base())) {
+                first_err.get_or_insert(e);
+            }
+        }
+        match first_err {
+            Some(NftError::Spawn(e)) => Err(NftError::Spawn(e)),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn spawn(script: &str) -> Result<Child, NftError> {
+    let mut child = Command::new("nft")
+        .args(["-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(NftError::Spawn)?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // The script is far below the pipe buffer, so this cannot block on nft.
+        stdin
+            .write_all(script.as_bytes())
+            .map_err(NftError::Spawn)?;
+    }
+    Ok(child)
+}
+
+fn finish(child: Child) -> Result<(), NftError> {
+    let out = child.wait_with_output().map_err(NftError::Spawn)?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let msg = String::from_utf8_lossy(&out.stderr);
+    let first = msg
+        .lines()
+        .find(|l| l.starts_with("Error"))
+        .or_else(|| msg.lines().next())
+        .unwrap_or("failed")
+        .trim()
+        .to_owned();
+    Err(NftError::Rejected(first))
+}
+
 /// Handle on the `acnet` nftables table.
 #[derive(Debug, Clone)]
 pub struct Nft {
@@ -68,31 +143,7 @@ impl Nft {
     }
 
     fn run(&self, script: &str) -> Result<(), NftError> {
-        let mut child = Command::new("nft")
-            .args(["-f", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(NftError::Spawn)?;
-        if let Some(mut stdin) = child.stdin.take() {
-            stdin
-                .write_all(script.as_bytes())
-                .map_err(NftError::Spawn)?;
-        }
-        let out = child.wait_with_output().map_err(NftError::Spawn)?;
-        if out.status.success() {
-            return Ok(());
-        }
-        let msg = String::from_utf8_lossy(&out.stderr);
-        let first = msg
-            .lines()
-            .find(|l| l.starts_with("Error"))
-            .or_else(|| msg.lines().next())
-            .unwrap_or("failed")
-            .trim()
-            .to_owned();
-        Err(NftError::Rejected(first))
+        finish(spawn(script)?)
     }
 
     /// Re-declares the table, its maps and base chains; flushing the base chains before
@@ -131,8 +182,13 @@ impl Nft {
     /// Installs a pod's rules in one transaction; a host port already forwarded to another
     /// pod makes the whole transaction fail.
     pub fn add_pod(&self, pod: &str, rules: &PodRules) -> Result<(), NftError> {
+        self.start_add_pod(pod, rules)?.wait()
+    }
+
+    /// Starts [`Nft::add_pod`]'s transaction without waiting for it.
+    pub fn start_add_pod(&self, pod: &str, rules: &PodRules) -> Result<Pending, NftError> {
         if rules.masq.is_empty() && rules.ports.is_empty() {
-            return Ok(());
+            return Ok(Pending::done(self));
         }
         let t = &self.table;
         let id = short(pod);
@@ -197,14 +253,23 @@ impl Nft {
                 let _ = writeln!(s, "add element inet {t} pod_fwd_lo {{ {pod_ip} }}");
             }
         }
-        self.run(&s)
+        Ok(Pending {
+            child: Some(spawn(&s)?),
+            nft: self.clone(),
+            retry: Vec::new(),
+        })
     }
 
     /// Removes a pod's rules. Each element or chain is first (re)added and then deleted, so
     /// the transaction does not depend on what a crashed or half-done add left behind.
     pub fn del_pod(&self, pod: &str, rules: &PodRules) -> Result<(), NftError> {
+        self.start_del_pod(pod, rules)?.wait()
+    }
+
+    /// Starts [`Nft::del_pod`]'s transaction without waiting for it.
+    pub fn start_del_pod(&self, pod: &str, rules: &PodRules) -> Result<Pending, NftError> {
         if rules.masq.is_empty() && rules.ports.is_empty() {
-            return Ok(());
+            return Ok(Pending::done(self));
         }
         let t = &self.table;
         let id = short(pod);
@@ -263,21 +328,11 @@ impl Nft {
         for g in groups.iter().chain(&chain_groups) {
             all.push_str(g);
         }
-        if self.run(&all).is_ok() {
-            return Ok(());
-        }
-        // Some element belongs to someone else now (e.g. a port taken over after our add
-        // failed): remove what is ours piece by piece and report the first real failure.
-        let mut first_err = None;
-        for g in groups.iter().chain(&chain_groups) {
-            if let Err(e) = self.run(&format!("{}{g}", self.base())) {
-                first_err.get_or_insert(e);
-            }
-        }
-        match first_err {
-            Some(NftError::Spawn(e)) => Err(NftError::Spawn(e)),
-            _ => Ok(()),
-        }
+        Ok(Pending {
+            child: Some(spawn(&all)?),
+            nft: self.clone(),
+            retry: groups.into_iter().chain(chain_groups).collect(),
+        })
     }
 
     /// Deletes the whole table (tests and full teardown).

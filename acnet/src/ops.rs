@@ -179,6 +179,7 @@ pub fn add(paths: &Paths, req: &AddRequest) -> Result<Vec<NetResult>, Error> {
                     host_if,
                     args: a.args.clone(),
                     config: n.config_value(),
+                    route_localnet: false,
                     result: None,
                 }
             })
@@ -206,7 +207,6 @@ fn add_inner(
     st: &mut PodState,
     forwards: &mut [PortForward],
 ) -> Result<Vec<NetResult>, Error> {
-    let mut out = Vec::new();
     if !resolved.iter().any(|n| n.kind == NetKind::Host) {
         let mut nl = ns.run(Netlink::open)??;
         if let Some(lo) = nl.link_index("lo")? {
@@ -227,14 +227,43 @@ fn add_inner(
             m
         })
         .collect();
+
+    // Native addresses first: with them known, the nft transaction can run while the links
+    // are being made (it only names addresses), unless a CNI network's address is needed.
+    let mut leased: Vec<Option<(CniResult, Leased)>> = vec![None; resolved.len()];
+    for (i, net) in resolved.iter().enumerate() {
+        if let NetKind::Ptp(conf) = &net.kind {
+            leased[i] = Some(alloc_ptp(paths, st, i, conf)?);
+        }
+    }
+    let early = !resolved.iter().any(|n| matches!(n.kind, NetKind::Cni(_)));
+    let nft = Nft::new(&st.nft_table);
+    let mut pending = None;
+    if early {
+        let planned: Vec<NetResult> = resolved
+            .iter()
+            .zip(&st.networks)
+            .zip(&leased)
+            .map(|((n, s), l)| NetResult {
+                network: n.name.clone(),
+                if_name: s.if_name.clone(),
+                result: l.as_ref().map(|(r, _)| r.clone()).unwrap_or_default(),
+            })
+            .collect();
+        plan_forwards(paths, resolved, &planned, st, forwards, cni_ports)?;
+        pending = Some(nft.start_add_pod(&st.pod, &pod_rules(st))?);
+    }
+
+    let mut out = Vec::new();
+    let mut failure = None;
     for (i, net) in resolved.iter().enumerate() {
         let if_name = st.networks[i].if_name.clone();
         let result = match &net.kind {
-            NetKind::Host => CniResult {
+            NetKind::Host => Ok(CniResult {
                 cni_version: CNI_VERSION.into(),
                 ..Default::default()
-            },
-            NetKind::None => CniResult {
+            }),
+            NetKind::None => Ok(CniResult {
                 cni_version: CNI_VERSION.into(),
                 interfaces: vec![Interface {
                     name: "lo".into(),
@@ -242,88 +271,151 @@ fn add_inner(
                     sandbox: st.netns.display().to_string(),
                 }],
                 ..Default::default()
+            }),
+            NetKind::Ptp(conf) => match leased[i].take() {
+                Some(l) => link_ptp(ns, st, i, conf, l),
+                None => Err(Error::Check(format!(
+                    "network {}: no addresses leased",
+                    net.name
+                ))),
             },
-            NetKind::Ptp(conf) => add_ptp(paths, ns, st, i, conf)?,
-            NetKind::Cni(list) => {
-                let inv = cni::Invocation {
-                    plugin_dirs: &paths.plugin_dirs,
-                    container_id: &st.pod,
-                    netns: &st.netns,
-                    if_name: &if_name,
-                    args: &st.networks[i].args,
-                    runtime_config: json!({"portMappings": port_mappings}),
-                };
-                let raw = cni::add(list, &inv)?;
-                st.networks[i].result = Some(raw.clone());
-                state::save(&paths.data_dir, st)?;
-                CniResult::from_plugin(&raw).map_err(|e| {
-                    Error::Check(format!("network {}: unreadable CNI result: {e}", net.name))
-                })?
+            NetKind::Cni(list) => add_cni(paths, st, i, list, &port_mappings),
+        };
+        match result {
+            Ok(result) => {
+                st.networks[i].result = serde_json::to_value(&result).ok();
+                out.push(NetResult {
+                    network: net.name.clone(),
+                    if_name,
+                    result,
+                });
             }
-        };
-        if st.networks[i].result.is_none() {
-            st.networks[i].result = serde_json::to_value(&result).ok();
-        }
-        out.push(NetResult {
-            network: net.name.clone(),
-            if_name,
-            result,
-        });
-    }
-    if !forwards.is_empty() && !cni_ports {
-        // As rkt: the first masquerading network, else the last one with an IPv4 address.
-        let target = resolved
-            .iter()
-            .zip(&out)
-            .filter(|(n, _)| match &n.kind {
-                NetKind::Ptp(p) => p.ip_masq,
-                NetKind::Cni(l) => cni_masq(l),
-                _ => false,
-            })
-            .find_map(|(_, r)| r.result.first_ipv4().map(|ip| (ip, r.if_name.clone())))
-            .or_else(|| {
-                out.iter()
-                    .rev()
-                    .find_map(|r| r.result.first_ipv4().map(|ip| (ip, r.if_name.clone())))
-            });
-        let Some((pod_ip, if_name)) = target else {
-            return Err(Error::Usage(
-                "port forwards need a network that gives the pod an IPv4 address".into(),
-            ));
-        };
-        for f in forwards.iter_mut() {
-            f.pod_ip = Some(pod_ip);
-        }
-        st.ports = forwards.to_vec();
-        state::save(&paths.data_dir, st)?;
-        // Forwards from the host's own 127.0.0.1 leave through the pod's host-side veth.
-        if let Some(host_if) = st
-            .networks
-            .iter()
-            .find(|n| n.if_name == if_name)
-            .and_then(|n| n.host_if.clone())
-        {
-            let key = format!("net.ipv4.conf.{host_if}.route_localnet");
-            netns::write_sysctl(&key, "1").map_err(|source| Error::Sysctl { key, source })?;
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
         }
     }
-    Nft::new(&st.nft_table).add_pod(&st.pod, &pod_rules(st))?;
+    // Always reap the nft child, even when a link step failed.
+    let nft_outcome = pending.map_or(Ok(()), |p| p.wait());
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    nft_outcome?;
+    if !early {
+        plan_forwards(paths, resolved, &out, st, forwards, cni_ports)?;
+        for n in st.networks.iter().filter(|n| n.route_localnet) {
+            set_route_localnet(n.host_if.as_deref().unwrap_or_default())?;
+        }
+        nft.add_pod(&st.pod, &pod_rules(st))?;
+    }
     st.status = "ready".into();
     state::save(&paths.data_dir, st)?;
     Ok(out)
+}
+
+fn add_cni(
+    paths: &Paths,
+    st: &mut PodState,
+    i: usize,
+    list: &Value,
+    port_mappings: &[Value],
+) -> Result<CniResult, Error> {
+    let if_name = st.networks[i].if_name.clone();
+    let args = st.networks[i].args.clone();
+    let inv = cni::Invocation {
+        plugin_dirs: &paths.plugin_dirs,
+        container_id: &st.pod,
+        netns: &st.netns,
+        if_name: &if_name,
+        args: &args,
+        runtime_config: json!({ "portMappings": port_mappings }),
+    };
+    let raw = cni::add(list, &inv)?;
+    st.networks[i].result = Some(raw.clone());
+    state::save(&paths.data_dir, st)?;
+    CniResult::from_plugin(&raw).map_err(|e| {
+        Error::Check(format!(
+            "network {}: unreadable CNI result: {e}",
+            st.networks[i].name
+        ))
+    })
+}
+
+/// Picks the pod address that native port forwards go to and records the forwards.
+fn plan_forwards(
+    paths: &Paths,
+    resolved: &[Network],
+    results: &[NetResult],
+    st: &mut PodState,
+    forwards: &mut [PortForward],
+    cni_ports: bool,
+) -> Result<(), Error> {
+    if forwards.is_empty() || cni_ports {
+        return Ok(());
+    }
+    // As rkt: the first masquerading network, else the last one with an IPv4 address.
+    let target = resolved
+        .iter()
+        .zip(results)
+        .filter(|(n, _)| match &n.kind {
+            NetKind::Ptp(p) => p.ip_masq,
+            NetKind::Cni(l) => cni_masq(l),
+            _ => false,
+        })
+        .find_map(|(_, r)| r.result.first_ipv4().map(|ip| (ip, r.if_name.clone())))
+        .or_else(|| {
+            results
+                .iter()
+                .rev()
+                .find_map(|r| r.result.first_ipv4().map(|ip| (ip, r.if_name.clone())))
+        });
+    let Some((pod_ip, if_name)) = target else {
+        return Err(Error::Usage(
+            "port forwards need a network that gives the pod an IPv4 address".into(),
+        ));
+    };
+    for f in forwards.iter_mut() {
+        f.pod_ip = Some(pod_ip);
+    }
+    st.ports = forwards.to_vec();
+    state::save(&paths.data_dir, st)?;
+    // Forwards from the host's own 127.0.0.1 leave through the pod's host-side veth, which
+    // exists only later; its sysctl is set once it does (see link_ptp) or here for CNI.
+    if let Some(host_if) = st
+        .networks
+        .iter()
+        .find(|n| n.if_name == if_name)
+        .and_then(|n| n.host_if.clone())
+    {
+        st.networks
+            .iter_mut()
+            .filter(|n| n.host_if.as_deref() == Some(&host_if))
+            .for_each(|n| n.route_localnet = true);
+    }
+    Ok(())
+}
+
+fn set_route_localnet(host_if: &str) -> Result<(), Error> {
+    let key = format!("net.ipv4.conf.{host_if}.route_localnet");
+    netns::write_sysctl(&key, "1").map_err(|source| Error::Sysctl { key, source })
 }
 
 fn prefix_route(addr: IpAddr) -> IpNet {
     IpNet::new(addr, if addr.is_ipv4() { 32 } else { 128 }).unwrap_or_else(|_| IpNet::from(addr))
 }
 
-fn add_ptp(
+/// The addresses (with their gateways) leased for one native network.
+type Leased = Vec<(IpNet, IpAddr)>;
+
+/// Leases a native network's addresses and records them, with the result they will give,
+/// before any kernel object exists, so a crash from here on is cleanable.
+fn alloc_ptp(
     paths: &Paths,
-    ns: &Netns,
     st: &mut PodState,
     i: usize,
     conf: &PtpConfig,
-) -> Result<CniResult, Error> {
+) -> Result<(CniResult, Leased), Error> {
     let name = st.networks[i].name.clone();
     let if_name = st.networks[i].if_name.clone();
     let host_if = st.networks[i]
@@ -383,10 +475,22 @@ fn add_ptp(
             });
         }
     }
-    // Recorded before any kernel object exists, so a crash from here on is cleanable.
     st.networks[i].result = serde_json::to_value(&result).ok();
     state::save(&paths.data_dir, st)?;
+    Ok((result, addrs))
+}
 
+/// Creates a native network's veth pair, addresses and routes.
+fn link_ptp(
+    ns: &Netns,
+    st: &PodState,
+    i: usize,
+    conf: &PtpConfig,
+    leased: (CniResult, Leased),
+) -> Result<CniResult, Error> {
+    let (mut result, addrs) = leased;
+    let if_name = st.networks[i].if_name.clone();
+    let host_if = result.interfaces[0].name.clone();
     let mut host = Netlink::open()?;
     host.add_veth(&host_if, &if_name, ns.fd(), conf.mtu)?;
     let mut pod_nl = ns.run(Netlink::open)??;
@@ -436,6 +540,9 @@ fn add_ptp(
         })?;
     }
     result.interfaces[0].mac = host.link_mac(&host_if)?.unwrap_or_default();
+    if st.networks[i].route_localnet {
+        set_route_localnet(&host_if)?;
+    }
     if conf.default_route || conf.ip_masq {
         for (net, _) in &addrs {
             let key = if net.addr().is_ipv4() {
@@ -449,8 +556,6 @@ fn add_ptp(
             })?;
         }
     }
-    st.networks[i].result = serde_json::to_value(&result).ok();
-    state::save(&paths.data_dir, st)?;
     Ok(result)
 }
 
@@ -494,11 +599,8 @@ fn teardown(paths: &Paths, st: &PodState) -> Result<(), Error> {
             errors.push(e);
         }
     };
-    note(
-        Nft::new(&st.nft_table)
-            .del_pod(&st.pod, &pod_rules(st))
-            .map_err(Error::from),
-    );
+    // Started first, so the kernel's nft commit overlaps the link deletions below.
+    let pending = Nft::new(&st.nft_table).start_del_pod(&st.pod, &pod_rules(st));
     for n in st.networks.iter().rev() {
         match n.kind.as_str() {
             "ptp" => {
@@ -538,6 +640,9 @@ fn teardown(paths: &Paths, st: &PodState) -> Result<(), Error> {
                     .map_err(Error::from),
             );
         }
+    }
+    if let Err(e) = pending.and_then(|p| p.wait()) {
+        errors.insert(0, e.into());
     }
     if errors.is_empty() {
         state::remove(&paths.data_dir, &st.pod)?;

@@ -29,6 +29,9 @@ pub struct NetState {
     /// The network's configuration as it was when added (CNI conflists are replayed for DEL).
     #[serde(default)]
     pub config: serde_json::Value,
+    /// Whether host-side port forwards from 127.0.0.1 leave through this network's veth.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub route_localnet: bool,
     /// The result, once the network is up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<serde_json::Value>,
