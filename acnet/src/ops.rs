@@ -309,6 +309,7 @@ fn add_inner(
         }
         nft.add_pod(&st.pod, &pod_rules(st))?;
     }
+    failpoint("before-ready");
     st.status = "ready".into();
     state::save(&paths.data_dir, st)?;
     Ok(out)
@@ -394,6 +395,14 @@ fn plan_forwards(
             .for_each(|n| n.route_localnet = true);
     }
     Ok(())
+}
+
+/// Crash tests set `ACNET_FAILPOINT` to a step name to make the process die there, as a
+/// `kill -9` would, and then check that `gc` cleans up what was left.
+fn failpoint(name: &str) {
+    if std::env::var_os("ACNET_FAILPOINT").is_some_and(|v| v == name) {
+        std::process::abort();
+    }
 }
 
 fn set_route_localnet(host_if: &str) -> Result<(), Error> {
@@ -493,6 +502,7 @@ fn link_ptp(
     let host_if = result.interfaces[0].name.clone();
     let mut host = Netlink::open()?;
     host.add_veth(&host_if, &if_name, ns.fd(), conf.mtu)?;
+    failpoint("after-veth");
     let mut pod_nl = ns.run(Netlink::open)??;
     let pidx = pod_nl
         .link_index(&if_name)?

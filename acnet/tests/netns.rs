@@ -365,3 +365,97 @@ fn cni_conflist_with_debian_plugins() {
     assert_eq!(links.lines().count(), 1, "{links}");
     assert!(!ping(None, &ip.to_string()));
 }
+
+#[test]
+fn crash_mid_add_leaves_nothing_gc_cannot_clean() {
+    require_root!();
+    let env = Env::new(24);
+    for (i, point) in ["after-veth", "before-ready"].into_iter().enumerate() {
+        let pod = pod_id();
+        let host_if = acnet::ops::host_if_name(&pod, "eth0");
+        {
+            let ns = Ns::new("x");
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_acnet"))
+                .args([
+                    "add",
+                    "--pod",
+                    &pod,
+                    "--netns",
+                    &ns.path().display().to_string(),
+                ])
+                .args(["--port", &format!("80-tcp:{}", 18090 + i)])
+                .env("ACNET_DATA_DIR", env.data())
+                .env("ACNET_CONFIG_DIR", env.dir.path().join("conf"))
+                .env("ACNET_NFT_TABLE", &env.table)
+                .env("ACNET_FAILPOINT", point)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), None, "{point}: acnet should have died");
+            assert!(
+                host_links().contains(&host_if),
+                "{point}: veth should exist"
+            );
+            let ls = String::from_utf8_lossy(&env.acnet(&["ls", "--json"]).stdout).into_owned();
+            assert!(ls.contains("\"status\":\"adding\""), "{ls}");
+            // The namespace goes away with the crashed pod.
+        }
+        let out = env.acnet(&["gc"]);
+        assert!(out.status.success(), "{out:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&pod));
+        assert!(!host_links().contains(&host_if), "{point}: veth leaked");
+        let nft = env.nft();
+        assert!(
+            !nft.contains("chain masq-") && !nft.contains("chain pfwd-"),
+            "{point}: {nft}"
+        );
+        assert!(!nft.contains("elements"), "{point}: {nft}");
+        assert_eq!(env.leftover_files(), Vec::<String>::new(), "{point}");
+    }
+}
+
+#[test]
+fn check_notices_a_missing_interface() {
+    require_root!();
+    let env = Env::new(25);
+    let ns = Ns::new("ck");
+    let pod = pod_id();
+    env.add(&pod, &ns.path(), &[]);
+    assert!(env.acnet(&["check", "--pod", &pod]).status.success());
+    let host_if = acnet::ops::host_if_name(&pod, "eth0");
+    assert!(sh("ip", &["link", "del", &host_if]).status.success());
+    let out = env.acnet(&["check", "--pod", &pod]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is missing"));
+    env.del(&pod);
+    assert_eq!(env.leftover_files(), Vec::<String>::new());
+}
+
+#[test]
+fn dual_stack_restricted_network() {
+    require_root!();
+    let env = Env::new(26);
+    env.write_conf(
+        "20-v6.conf",
+        r#"{"cniVersion":"1.0.0","name":"v6","type":"acnet-ptp","subnet":"198.18.26.0/24","subnet6":"fd00:acde:26::/64"}"#,
+    );
+    let ns = Ns::new("v6");
+    let pod = pod_id();
+    let r = env.add(&pod, &ns.path(), &["--net", "v6"]);
+    let ips: Vec<&str> = r[0]["ips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(ips.len(), 2, "{ips:?}");
+    assert!(ips[1].starts_with("fd00:acde:26::") && ips[1].ends_with("/64"));
+    let v6 = ips[1].split('/').next().unwrap();
+    assert!(ping(None, v6), "host -> pod over IPv6");
+    assert!(
+        ping(Some(&ns), "fd00:acde:26::1"),
+        "pod -> host gateway over IPv6"
+    );
+    env.del(&pod);
+    assert!(!ping(None, v6));
+    assert_eq!(env.leftover_files(), Vec::<String>::new());
+}
