@@ -459,3 +459,100 @@ fn dual_stack_restricted_network() {
     assert!(!ping(None, v6));
     assert_eq!(env.leftover_files(), Vec::<String>::new());
 }
+
+#[test]
+fn cni_bridge_with_portmap_and_firewall() {
+    require_root!();
+    let _tables = IptablesTables::guard();
+    let env = Env::new(22);
+    let bridge = HostLink(format!("acnbr{}", unique()).chars().take(15).collect());
+    let data = env.data().display().to_string();
+    env.write_conf(
+        "70-br.conflist",
+        &format!(
+            r#"{{"cniVersion":"1.0.0","name":"brnet","plugins":[
+                {{"type":"bridge","bridge":"{br}","isGateway":true,"ipMasq":false,
+                  "ipam":{{"type":"host-local","subnet":"198.18.22.0/24","routes":[{{"dst":"0.0.0.0/0"}}],"dataDir":"{data}/cni-ipam"}}}},
+                {{"type":"portmap","capabilities":{{"portMappings":true}},"snat":true}},
+                {{"type":"firewall","backend":"iptables"}}]}}"#,
+            br = bridge.0
+        ),
+    );
+    let ns = Ns::new("br");
+    let pod = pod_id();
+    let host_port = (21000 + std::process::id() % 20000) as u16;
+    let port_arg = format!("web:{host_port}");
+    let r = env.add(
+        &pod,
+        &ns.path(),
+        &[
+            "--net",
+            "brnet",
+            "--port",
+            &port_arg,
+            "--pod-port",
+            "web:tcp:8081",
+        ],
+    );
+    let ip = ip_of(&r[0]);
+    assert!(ip.to_string().starts_with("198.18.22."));
+    assert!(ping(None, &ip.to_string()), "host -> pod over the bridge");
+    let server = serve(ns.listen("0.0.0.0:8081"), 1);
+    let reply = tcp_roundtrip(SocketAddr::new("198.18.22.1".parse().unwrap(), host_port))
+        .expect("portmap forward");
+    assert!(reply.starts_with("pong"), "{reply}");
+    server.join().unwrap();
+    // portmap did the forward, so acnet's own table has none.
+    assert!(!env.nft().contains("chain pfwd-"));
+    assert!(env.acnet(&["check", "--pod", &pod]).status.success());
+    env.del(&pod);
+    let links = String::from_utf8_lossy(&ns.exec(&["ip", "-o", "link"]).stdout).into_owned();
+    assert_eq!(links.lines().count(), 1, "{links}");
+    assert_eq!(
+        env.leftover_files()
+            .iter()
+            .filter(|f| !f.contains("cni-ipam"))
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn cni_macvlan_on_a_dummy_master() {
+    require_root!();
+    let env = Env::new(23);
+    let master = HostLink(format!("acndm{}", unique()).chars().take(14).collect());
+    // No dummy driver on every kernel: a veth end serves as the master (its peer goes with it).
+    let peer = format!("{}p", &master.0[..14.min(master.0.len())]);
+    assert!(
+        sh(
+            "ip",
+            &[
+                "link", "add", &master.0, "type", "veth", "peer", "name", &peer
+            ]
+        )
+        .status
+        .success()
+    );
+    assert!(sh("ip", &["link", "set", &master.0, "up"]).status.success());
+    let data = env.data().display().to_string();
+    env.write_conf(
+        "80-mv.conf",
+        &format!(
+            r#"{{"cniVersion":"0.4.0","name":"mv","type":"macvlan","master":"{m}","mode":"bridge",
+                "ipam":{{"type":"host-local","subnet":"198.18.23.0/24","dataDir":"{data}/cni-ipam"}}}}"#,
+            m = master.0
+        ),
+    );
+    let ns = Ns::new("mv");
+    let pod = pod_id();
+    let r = env.add(&pod, &ns.path(), &["--net", "mv"]);
+    assert_eq!(r[0]["cniVersion"], "1.0.0");
+    let ip = ip_of(&r[0]).to_string();
+    let addrs = String::from_utf8_lossy(&ns.exec(&["ip", "-o", "addr", "show", "eth0"]).stdout)
+        .into_owned();
+    assert!(addrs.contains(&ip), "{addrs}");
+    env.del(&pod);
+    let links = String::from_utf8_lossy(&ns.exec(&["ip", "-o", "link"]).stdout).into_owned();
+    assert_eq!(links.lines().count(), 1, "{links}");
+}

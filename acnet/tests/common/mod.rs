@@ -260,3 +260,48 @@ pub fn ping(ns: Option<&Ns>, ip: &str) -> bool {
     };
     out.status.success()
 }
+
+/// Removes iptables' tables (`ip nat`, `ip filter`, ...) that CNI plugins such as portmap and
+/// firewall create, if they did not exist when the guard was made.
+pub struct IptablesTables {
+    before: String,
+}
+
+const IPTABLES_TABLES: [&str; 6] = [
+    "table ip nat",
+    "table ip filter",
+    "table ip mangle",
+    "table ip6 nat",
+    "table ip6 filter",
+    "table ip6 mangle",
+];
+
+impl IptablesTables {
+    pub fn guard() -> Self {
+        IptablesTables {
+            before: String::from_utf8_lossy(&sh("nft", &["list", "tables"]).stdout).into_owned(),
+        }
+    }
+}
+
+impl Drop for IptablesTables {
+    fn drop(&mut self) {
+        let now = String::from_utf8_lossy(&sh("nft", &["list", "tables"]).stdout).into_owned();
+        for t in IPTABLES_TABLES {
+            if now.lines().any(|l| l == t) && !self.before.lines().any(|l| l == t) {
+                let mut args = vec!["delete"];
+                args.extend(t.split(' '));
+                let _ = sh("nft", &args);
+            }
+        }
+    }
+}
+
+/// A host link deleted on drop (bridges and dummies that CNI plugins leave or need).
+pub struct HostLink(pub String);
+
+impl Drop for HostLink {
+    fn drop(&mut self) {
+        let _ = sh("ip", &["link", "del", &self.0]);
+    }
+}
