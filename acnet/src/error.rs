@@ -33,6 +33,9 @@ pub enum Error {
     /// Pod state files.
     #[error(transparent)]
     State(#[from] StateError),
+    /// A requested host port is already forwarded to another pod.
+    #[error("host port already forwarded to another pod (one of: {0})")]
+    PortTaken(String),
     /// A sysctl could not be set.
     #[error("sysctl {key}: {source}")]
     Sysctl {

@@ -301,13 +301,14 @@ fn add_inner(
     if let Some(e) = failure {
         return Err(e);
     }
-    nft_outcome?;
+    nft_outcome.map_err(|e| nft_add_error(e, st))?;
     if !early {
         plan_forwards(paths, resolved, &out, st, forwards, cni_ports)?;
         for n in st.networks.iter().filter(|n| n.route_localnet) {
             set_route_localnet(n.host_if.as_deref().unwrap_or_default())?;
         }
-        nft.add_pod(&st.pod, &pod_rules(st))?;
+        nft.add_pod(&st.pod, &pod_rules(st))
+            .map_err(|e| nft_add_error(e, st))?;
     }
     failpoint("before-ready");
     st.status = "ready".into();
@@ -395,6 +396,27 @@ fn plan_forwards(
             .for_each(|n| n.route_localnet = true);
     }
     Ok(())
+}
+
+/// The only element an add can collide on is a forwarded port (pod addresses are leased
+/// under a lock), so "File exists" from nft means another pod holds one of the host ports.
+fn nft_add_error(e: crate::nft::NftError, st: &PodState) -> Error {
+    match &e {
+        crate::nft::NftError::Rejected(msg)
+            if msg.contains("File exists") && !st.ports.is_empty() =>
+        {
+            let ports: Vec<String> = st
+                .ports
+                .iter()
+                .map(|p| match p.host_ip {
+                    Some(ip) => format!("{}/{}:{}", p.protocol, ip, p.host_port),
+                    None => format!("{}/{}", p.protocol, p.host_port),
+                })
+                .collect();
+            Error::PortTaken(ports.join(", "))
+        }
+        _ => e.into(),
+    }
 }
 
 /// Crash tests set `ACNET_FAILPOINT` to a step name to make the process die there, as a
@@ -845,6 +867,15 @@ pub fn gc(paths: &Paths) -> Result<GcReport, Error> {
         teardown(paths, &st)?;
         report.pods.push(pod);
     }
+    let mut dirs = vec![state::pods_dir(&paths.data_dir)];
+    dirs.extend(
+        ipam::networks(&paths.data_dir)
+            .iter()
+            .map(|n| Ipam::new(&paths.data_dir, n).dir().to_owned()),
+    );
+    for dir in dirs {
+        remove_dead_temp_files(&dir);
+    }
     for net in ipam::networks(&paths.data_dir) {
         let ipam = Ipam::new(&paths.data_dir, &net);
         let lock = ipam.lock()?;
@@ -866,6 +897,24 @@ pub fn gc(paths: &Paths) -> Result<GcReport, Error> {
         }
     }
     Ok(report)
+}
+
+/// Temp files are named `.tmp-<name>-<pid>`; one whose writer is no longer running was left
+/// by a crash between write and rename.
+fn remove_dead_temp_files(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(".tmp-")
+            .and_then(|r| r.rsplit_once('-'))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// The IPv4 addresses in a result (for tests and callers).

@@ -93,7 +93,8 @@ fn masquerade_shows_the_hosts_address_outside() {
     ok(outside.exec(&["ip", "link", "set", "lo", "up"]));
 
     let pod = pod_id();
-    env.add(&pod, &pod_ns.path(), &[]);
+    let hp = (hp_base() + 2).to_string();
+    env.add(&pod, &pod_ns.path(), &["--port", &format!("80-tcp:{hp}")]);
     let server = serve(outside.listen("198.19.12.2:7001"), 1);
     let reply = pod_ns
         .tcp_roundtrip("198.19.12.2:7001".parse().unwrap())
@@ -101,6 +102,14 @@ fn masquerade_shows_the_hosts_address_outside() {
     assert_eq!(reply, "pong from 198.19.12.1");
     assert_eq!(server.join().unwrap()[0].ip().to_string(), "198.19.12.1");
     assert!(ping(Some(&pod_ns), "198.19.12.2"));
+
+    // The outside host reaches the pod through the forwarded port on the host's address.
+    let server = serve(pod_ns.listen("0.0.0.0:80"), 1);
+    let reply = outside
+        .tcp_roundtrip(format!("198.19.12.1:{hp}").parse().unwrap())
+        .expect("outside -> host port -> pod");
+    assert_eq!(reply, "pong from 198.19.12.2");
+    server.join().unwrap();
     env.del(&pod);
     assert!(!env.nft().contains("masquerade\n\t}\n\n\tchain masq-"));
     assert!(!env.nft().contains("chain masq-"));
@@ -124,14 +133,18 @@ fn restricted_network_reaches_only_the_host() {
     env.del(&pod);
 }
 
+/// A host port range unlikely to be in use, different per test process.
+fn hp_base() -> u16 {
+    20000 + (std::process::id() % 10000) as u16 * 2
+}
+
 #[test]
 fn port_forward_reached_from_host_localhost() {
     require_root!();
     let env = Env::new(14);
     let ns = Ns::new("p");
     let pod = pod_id();
-    let host_port = 20000 + (std::process::id() % 20000) as u16;
-    let hp = host_port.to_string();
+    let hp = hp_base().to_string();
     let port_arg = format!("http:{hp}");
     env.add(
         &pod,
@@ -143,6 +156,41 @@ fn port_forward_reached_from_host_localhost() {
     assert!(reply.starts_with("pong from"), "{reply}");
     server.join().unwrap();
     assert!(env.nft().contains(&format!("tcp dport {hp} dnat ip to")));
+
+    // A second pod cannot take the same host port, and its failed add leaves nothing behind.
+    let ns2 = Ns::new("p2");
+    let pod2 = pod_id();
+    let path2 = ns2.path().display().to_string();
+    let out = env.acnet(&[
+        "add",
+        "--pod",
+        &pod2,
+        "--netns",
+        &path2,
+        "--port",
+        &format!("81-tcp:{hp}"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "host port already forwarded to another pod (one of: tcp/{hp})"
+        )),
+        "{err}"
+    );
+    assert!(!host_links().contains(&acnet::ops::host_if_name(&pod2, "eth0")));
+
+    // A forward limited to one host address answers there and nowhere else.
+    let hp2 = (hp_base() + 1).to_string();
+    let limited = format!("81-tcp:{hp2}:127.0.0.1");
+    env.add(&pod2, &ns2.path(), &["--port", &limited]);
+    let server = serve(ns2.listen("0.0.0.0:81"), 1);
+    let reply =
+        tcp_roundtrip(format!("127.0.0.1:{hp2}").parse().unwrap()).expect("limited forward");
+    assert!(reply.starts_with("pong from"));
+    server.join().unwrap();
+    assert!(tcp_roundtrip(format!("198.18.14.1:{hp2}").parse().unwrap()).is_err());
+    env.del(&pod2);
     env.del(&pod);
     assert!(!env.nft().contains("chain pfwd-"));
     assert!(tcp_roundtrip(format!("127.0.0.1:{hp}").parse().unwrap()).is_err());
@@ -399,9 +447,13 @@ fn crash_mid_add_leaves_nothing_gc_cannot_clean() {
             assert!(ls.contains("\"status\":\"adding\""), "{ls}");
             // The namespace goes away with the crashed pod.
         }
+        // A crash between writing a temp file and renaming it leaves the temp file.
+        let stray = env.data().join("pods").join(".tmp-x.json-999999999");
+        std::fs::write(&stray, b"{").unwrap();
         let out = env.acnet(&["gc"]);
         assert!(out.status.success(), "{out:?}");
         assert!(String::from_utf8_lossy(&out.stdout).contains(&pod));
+        assert!(!stray.exists());
         assert!(!host_links().contains(&host_if), "{point}: veth leaked");
         let nft = env.nft();
         assert!(
