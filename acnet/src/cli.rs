@@ -20,8 +20,10 @@ use acnet::ops::NetArg;
 Exit status: 0 on success, 1 when acnet fails, 2 for usage errors."
 )]
 pub struct Cli {
+    /// Locations.
     #[command(flatten)]
     pub paths: PathArgs,
+    /// What to do.
     #[command(subcommand)]
     pub command: Cmd,
 }

@@ -8,6 +8,8 @@
 //! - [`cni`]: CNI plugin execution; [`result`]: the CNI result shape.
 //! - [`ports`]: port-forward arguments; [`state`]: per-pod records.
 
+#![warn(missing_docs)]
+
 pub mod cni;
 pub mod config;
 pub mod error;

@@ -222,9 +222,20 @@ fn hundred_add_del_cycles_leak_nothing() {
     let env = Env::new(16);
     let ns = Ns::new("c");
     let pod = pod_id();
+    let path = ns.path().display().to_string();
     for _ in 0..100 {
         env.add(&pod, &ns.path(), &["--port", "80-tcp:18080"]);
-        env.del(&pod);
+        // del takes the same arguments as add.
+        let out = env.acnet(&[
+            "del",
+            "--pod",
+            &pod,
+            "--netns",
+            &path,
+            "--port",
+            "80-tcp:18080",
+        ]);
+        assert!(out.status.success(), "{out:?}");
     }
     let host_if = acnet::ops::host_if_name(&pod, "eth0");
     assert!(!host_links().contains(&host_if), "host link leaked");
