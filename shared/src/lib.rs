@@ -4,6 +4,8 @@
 //!   implementation's validation rules.
 //! - [`appstring`]: `name[:version][,label=value]` app strings.
 //! - [`id`]: image IDs.
+//! - [`time`]: RFC 3339 timestamps.
+//! - [`fsutil`]: crash-safe file writes (temp file, fsync, rename).
 //! - [`aci`]: reading (sniffing, decompressing, hashing, layout checks) and writing ACIs.
 //! - `discovery` (feature `discovery`): appc meta discovery over HTTP(S).
 //! - `cli_docs` (feature `cli-docs`): man pages and shell completions from clap definitions.
@@ -14,7 +16,9 @@ pub mod appstring;
 pub mod cli_docs;
 #[cfg(feature = "discovery")]
 pub mod discovery;
+pub mod fsutil;
 pub mod id;
 pub mod schema;
+pub mod time;
 
 pub use id::ImageId;

@@ -1,0 +1,93 @@
+//! `actool build`: an image layout directory to an ACI.
+
+use std::path::Path;
+
+use appc::aci::{self, BuildError, BuildOptions, Compression};
+use appc::schema::{ImageManifest, check_major_version};
+
+use crate::cli::{BuildArgs, CompressionArg, OutputArgs};
+use crate::input::{Output, OutputError, OutputMode};
+
+/// Why a build failed; each names what it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildCmdError {
+    /// The layout is not valid.
+    #[error("{path}: {reason}")]
+    Layout { path: String, reason: String },
+    /// The output could not be written.
+    #[error("{path}: {source}")]
+    Output { path: String, source: OutputError },
+    /// Writing the archive failed.
+    #[error("{0}")]
+    Build(#[from] BuildError),
+}
+
+/// The compression chosen by `--compression` / `--no-compression` (gzip by default).
+pub fn compression(o: &OutputArgs) -> Compression {
+    if o.no_compression {
+        return Compression::Uncompressed;
+    }
+    match o.compression.unwrap_or(CompressionArg::Gzip) {
+        CompressionArg::Gzip => Compression::Gzip,
+        CompressionArg::Bzip2 => Compression::Bzip2,
+        CompressionArg::Xz => Compression::Xz,
+        CompressionArg::Zstd => Compression::Zstd,
+        CompressionArg::None => Compression::Uncompressed,
+    }
+}
+
+/// Builds the ACI; returns a warning to print, if any (an older acVersion).
+pub fn run(args: &BuildArgs) -> Result<(aci::Built, Option<String>), BuildCmdError> {
+    let manifest_path = args.dir.join("manifest");
+    let layout_err = |path: &Path, reason: String| BuildCmdError::Layout {
+        path: path.display().to_string(),
+        reason,
+    };
+    // The manifest is checked before anything is written, as the reference does.
+    let bytes = match std::fs::read(&manifest_path) {
+        Ok(b) => b,
+        Err(_) if !args.dir.is_dir() => {
+            return Err(layout_err(
+                &args.dir,
+                "not an image layout directory".into(),
+            ));
+        }
+        Err(_) => {
+            return Err(layout_err(
+                &args.dir,
+                "no image manifest found in layout".into(),
+            ));
+        }
+    };
+    if !args.dir.join("rootfs").is_dir() {
+        let why = if args.dir.join("rootfs").exists() {
+            "rootfs is not a directory"
+        } else {
+            "no rootfs found in layout"
+        };
+        return Err(layout_err(&args.dir, why.into()));
+    }
+    let m =
+        ImageManifest::from_slice(&bytes).map_err(|e| layout_err(&manifest_path, e.to_string()))?;
+    let warning = check_major_version(&m.ac_version)
+        .err()
+        .map(|e| e.to_string());
+
+    let mode = OutputMode {
+        overwrite: args.output.overwrite,
+    };
+    let out_err = |source| BuildCmdError::Output {
+        path: args.out.display().to_string(),
+        source,
+    };
+    let out = Output::create(&args.out, mode).map_err(out_err)?;
+    let opts = BuildOptions {
+        compression: compression(&args.output),
+        source_date_epoch: args.source_date_epoch,
+        owner_root: args.owner_root,
+        ..BuildOptions::default()
+    };
+    let (built, out) = aci::build(&args.dir, out, &opts)?;
+    out.commit(mode).map_err(out_err)?;
+    Ok((built, warning))
+}
