@@ -45,29 +45,9 @@ JSON
 export ACNET_DATA_DIR=$tmp/data ACNET_CONFIG_DIR=$tmp/conf ACNET_VENDOR_CONFIG_DIR=$tmp/none ACNET_NFT_TABLE=$table
 pod=0b5e7c1a-0000-4000-8000-000000000001
 
-acnet_round() {
-    "$ACNET" add --pod "$pod" --netns "/run/netns/$ns" >/dev/null
-    "$ACNET" del --pod "$pod"
-}
-cni_round() {
-    local env=(CNI_CONTAINERID=bench CNI_NETNS="/run/netns/$ns" CNI_IFNAME=eth0 CNI_PATH="$plugins")
-    env "${env[@]}" CNI_COMMAND=ADD "$plugins/ptp" < "$tmp/ptp.json" >/dev/null
-    env "${env[@]}" CNI_COMMAND=DEL "$plugins/ptp" < "$tmp/ptp.json" >/dev/null
-}
-
-median_ms() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m/1e6}'; }
-
-acnet_round; cni_round   # warm caches
-: > "$tmp/a"; : > "$tmp/c"
-for ((i = 0; i < rounds; i++)); do
-    # Interleaved, so drift in machine load hits both sides alike.
-    t0=$(date +%s%N); acnet_round; t1=$(date +%s%N); echo $((t1 - t0)) >> "$tmp/a"
-    t0=$(date +%s%N); cni_round; t1=$(date +%s%N); echo $((t1 - t0)) >> "$tmp/c"
-done
-a=$(median_ms < "$tmp/a")
-c=$(median_ms < "$tmp/c")
-ratio=$(awk -v a="$a" -v c="$c" 'BEGIN {printf "%.2f", a / c}')
-printf '%-34s %10s\n' "add+del, median of $rounds" "ms"
-printf '%-34s %10s\n' "acnet (native netlink + nft)" "$a"
-printf '%-34s %10s\n' "CNI ptp + host-local (Debian)" "$c"
-printf '%-34s %10s   (target <= 0.50)\n' "ratio acnet / CNI" "$ratio"
+source "$root/bench/lib.sh"
+cni_env="CNI_CONTAINERID=bench CNI_NETNS=/run/netns/$ns CNI_IFNAME=eth0 CNI_PATH=$plugins"
+ours="'$ACNET' add --pod $pod --netns /run/netns/$ns && '$ACNET' del --pod $pod"
+theirs="env $cni_env CNI_COMMAND=ADD '$plugins/ptp' < '$tmp/ptp.json' && env $cni_env CNI_COMMAND=DEL '$plugins/ptp' < '$tmp/ptp.json'"
+compare "add+del default network (median of $rounds)" "$rounds" "$ours" "$theirs"
+echo "acnet vs CNI ptp + host-local: ours takes $(awk -v r="$RATIO" 'BEGIN { printf "%.2f", 1 / r }')x their time (target <= 0.50)"
