@@ -92,6 +92,13 @@ pub const DEFAULT_SUBNET: &str = "172.16.28.0/24";
 /// The restricted network's pool, as rkt used.
 pub const RESTRICTED_SUBNET: &str = "172.31.0.0/16";
 
+/// Whether `name` is a valid network name (CNI's rule); names become directory names.
+pub fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
 /// The built-in networks' names.
 pub const BUILTIN: [&str; 4] = ["none", "host", "default", "default-restricted"];
 
@@ -197,6 +204,9 @@ fn from_value(name: &str, value: Value, path: &Path) -> Result<Network, ConfigEr
         path: path.to_owned(),
         reason,
     };
+    if !valid_name(name) {
+        return Err(bad(format!("invalid network name {name:?}")));
+    }
     if value.get("type").and_then(Value::as_str) == Some("acnet-ptp") {
         let get_net = |key: &str| -> Result<Option<IpNet>, ConfigError> {
             match value.get(key) {

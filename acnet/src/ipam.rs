@@ -21,6 +21,22 @@ pub enum IpamError {
         /// The pool.
         pool: IpNet,
     },
+    /// A requested address is not a pod address of the pool.
+    #[error("address {ip} is not available for pods in {pool}")]
+    NotInPool {
+        /// The address asked for.
+        ip: IpAddr,
+        /// The pool.
+        pool: IpNet,
+    },
+    /// A requested address is leased to another pod.
+    #[error("address {ip} is already leased to pod {pod}")]
+    Taken {
+        /// The address asked for.
+        ip: IpAddr,
+        /// Its holder.
+        pod: String,
+    },
     /// The pool has no room for a gateway and one pod.
     #[error("subnet {0} is too small for a gateway and a pod")]
     TooSmall(IpNet),
@@ -142,6 +158,37 @@ impl Ipam {
             network: self.network.clone(),
             pool: subnet,
         })
+    }
+
+    /// Leases the specific address `ip` of `subnet` to `lease`.
+    pub fn reserve(
+        &self,
+        _lock: &IpamLock,
+        subnet: IpNet,
+        gateway: IpAddr,
+        ip: IpAddr,
+        lease: &Lease,
+    ) -> Result<IpAddr, IpamError> {
+        let (first, count) = host_range(subnet)?;
+        let in_range = to_u128(ip)
+            .checked_sub(to_u128(first))
+            .is_some_and(|o| o < count && subnet.contains(&ip));
+        if !in_range || ip == gateway {
+            return Err(IpamError::NotInPool { ip, pool: subnet });
+        }
+        let path = self.dir.join(ip.to_string());
+        if let Some((_, held)) = self.leases()?.into_iter().find(|(a, _)| *a == ip) {
+            if held.pod == lease.pod && held.if_name == lease.if_name {
+                return Ok(ip);
+            }
+            return Err(IpamError::Taken { ip, pod: held.pod });
+        }
+        let body = serde_json::to_vec(lease).map_err(|e| IpamError::Io {
+            path: path.clone(),
+            source: io::Error::other(e),
+        })?;
+        write_atomic(&path, &body).map_err(io_err(&path))?;
+        Ok(ip)
     }
 
     /// Every lease of this network.
@@ -327,6 +374,41 @@ mod tests {
                 .to_string(),
             "10.9.0.4"
         );
+    }
+
+    #[test]
+    fn reserves_a_requested_address_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let ipam = Ipam::new(dir.path(), "t");
+        let subnet: IpNet = "10.9.0.0/29".parse().unwrap();
+        let gw = first_host(subnet).unwrap();
+        let lock = ipam.lock().unwrap();
+        let ip: IpAddr = "10.9.0.5".parse().unwrap();
+        assert_eq!(
+            ipam.reserve(&lock, subnet, gw, ip, &lease("a")).unwrap(),
+            ip
+        );
+        assert_eq!(
+            ipam.reserve(&lock, subnet, gw, ip, &lease("b"))
+                .unwrap_err()
+                .to_string(),
+            "address 10.9.0.5 is already leased to pod a"
+        );
+        for bad in ["10.9.0.1", "10.9.0.7", "10.9.0.0", "10.9.1.2"] {
+            assert!(matches!(
+                ipam.reserve(&lock, subnet, gw, bad.parse().unwrap(), &lease("c")),
+                Err(IpamError::NotInPool { .. })
+            ));
+        }
+        // The round robin skips the reserved address.
+        let got: Vec<String> = (0..4)
+            .map(|i| {
+                ipam.allocate(&lock, subnet, gw, &lease(&format!("p{i}")))
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(got, ["10.9.0.2", "10.9.0.3", "10.9.0.4", "10.9.0.6"]);
     }
 
     #[test]

@@ -45,8 +45,10 @@ impl std::str::FromStr for NetArg {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let (name, args) = s.split_once(':').unwrap_or((s, ""));
-        if name.is_empty() {
-            return Err("empty network name".into());
+        if !config::valid_name(name) {
+            return Err(format!(
+                "invalid network name {name:?} (letters, digits, '_', '.', '-'; not starting with a symbol)"
+            ));
         }
         if !args.is_empty()
             && args
@@ -436,6 +438,26 @@ fn prefix_route(addr: IpAddr) -> IpNet {
     IpNet::new(addr, if addr.is_ipv4() { 32 } else { 128 }).unwrap_or_else(|_| IpNet::from(addr))
 }
 
+/// Native networks take one argument, `IP=` (as rkt's did): the address(es) to lease,
+/// comma-separated for dual stack. Anything else is refused rather than silently ignored.
+fn requested_ips(network: &str, args: &str) -> Result<Vec<IpAddr>, Error> {
+    let mut out = Vec::new();
+    for kv in args.split(';').filter(|kv| !kv.is_empty()) {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        if k != "IP" {
+            return Err(Error::Usage(format!(
+                "network {network} accepts only the argument IP=ADDRESS, not {k:?}"
+            )));
+        }
+        for ip in v.split(',') {
+            out.push(ip.parse().map_err(|_| {
+                Error::Usage(format!("network {network}: IP={ip:?} is not an address"))
+            })?);
+        }
+    }
+    Ok(out)
+}
+
 /// The addresses (with their gateways) leased for one native network.
 type Leased = Vec<(IpNet, IpAddr)>;
 
@@ -459,12 +481,19 @@ fn alloc_ptp(
         if_name: if_name.clone(),
         netns: st.netns.clone(),
     };
+    let wanted = requested_ips(&name, &st.networks[i].args)?;
     let mut addrs: Vec<(IpNet, IpAddr)> = Vec::new();
     {
         let lock = ipam.lock()?;
         for subnet in std::iter::once(conf.subnet).chain(conf.subnet6) {
             let gw = ipam::first_host(subnet).ok_or(ipam::IpamError::TooSmall(subnet))?;
-            let ip = ipam.allocate(&lock, subnet, gw, &lease)?;
+            let want = wanted
+                .iter()
+                .find(|ip| ip.is_ipv4() == subnet.addr().is_ipv4());
+            let ip = match want {
+                Some(ip) => ipam.reserve(&lock, subnet, gw, *ip, &lease)?,
+                None => ipam.allocate(&lock, subnet, gw, &lease)?,
+            };
             let net = IpNet::new(ip, subnet.prefix_len()).unwrap_or(subnet);
             addrs.push((net, gw));
         }

@@ -45,6 +45,14 @@ fn default_network_host_to_pod_and_pod_to_pod() {
     assert_eq!(from_pod, format!("pong from {ip1}"));
     server.join().unwrap();
 
+    // A native network leases a requested address (rkt's IP= argument).
+    let ns3 = Ns::new("c");
+    let p3 = pod_id();
+    let r3 = env.add(&p3, &ns3.path(), &["--net", "default:IP=198.18.11.50"]);
+    assert_eq!(ip_of(&r3[0]).to_string(), "198.18.11.50");
+    assert!(ping(Some(&ns1), "198.18.11.50"));
+    env.del(&p3);
+
     let check = env.acnet(&["check", "--pod", &p1]);
     assert!(check.status.success(), "{check:?}");
     let ls = env.acnet(&["ls", "--json"]);
