@@ -879,6 +879,9 @@ pub struct GcReport {
     pub pods: Vec<String>,
     /// Leases freed that no pod state accounted for.
     pub leases: Vec<String>,
+    /// Pods whose record could not be read (left in place).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<String>,
 }
 
 /// Removes the networking of every pod whose namespace is gone, and leases left by crashed
@@ -887,8 +890,14 @@ pub fn gc(paths: &Paths) -> Result<GcReport, Error> {
     let mut report = GcReport::default();
     for pod in state::list(&paths.data_dir) {
         let _lock = state::lock(&paths.data_dir, &pod)?;
-        let Some(st) = state::load(&paths.data_dir, &pod)? else {
-            continue;
+        let st = match state::load(&paths.data_dir, &pod) {
+            Ok(Some(st)) => st,
+            Ok(None) => continue,
+            // One damaged record must not stop the rest from being collected.
+            Err(_) => {
+                report.unreadable.push(pod);
+                continue;
+            }
         };
         if netns::exists(&st.netns) {
             continue;

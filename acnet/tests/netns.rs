@@ -199,6 +199,41 @@ fn port_forward_reached_from_host_localhost() {
     server.join().unwrap();
     assert!(tcp_roundtrip(format!("198.18.14.1:{hp2}").parse().unwrap()).is_err());
     env.del(&pod2);
+
+    // UDP forwards too.
+    let hp3 = hp_base() + 1;
+    let udp_arg = format!("dns:{hp3}");
+    env.add(
+        &pod2,
+        &ns2.path(),
+        &["--port", &udp_arg, "--pod-port", "dns:udp:5353"],
+    );
+    let sock = ns2
+        .run(|| std::net::UdpSocket::bind("0.0.0.0:5353").expect("bind udp"))
+        .join()
+        .unwrap();
+    let echo = std::thread::spawn(move || {
+        let mut buf = [0u8; 64];
+        sock.set_read_timeout(Some(std::time::Duration::from_secs(3)))
+            .unwrap();
+        if let Ok((n, peer)) = sock.recv_from(&mut buf) {
+            let _ = sock.send_to(&buf[..n], peer);
+        }
+    });
+    let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    client
+        .set_read_timeout(Some(std::time::Duration::from_secs(3)))
+        .unwrap();
+    client
+        .send_to(b"hello", format!("127.0.0.1:{hp3}"))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let (n, _) = client
+        .recv_from(&mut buf)
+        .expect("UDP reply through the forward");
+    assert_eq!(&buf[..n], b"hello");
+    echo.join().unwrap();
+    env.del(&pod2);
     env.del(&pod);
     assert!(!env.nft().contains("chain pfwd-"));
     assert!(tcp_roundtrip(format!("127.0.0.1:{hp}").parse().unwrap()).is_err());
@@ -385,10 +420,16 @@ fn gc_removes_pods_whose_namespace_is_gone() {
         let gone = Ns::new("g2");
         env.add(&p_gone, &gone.path(), &["--port", "81-tcp:18082"]);
     }
+    let damaged = pod_id();
+    let damaged_file = env.data().join("pods").join(format!("{damaged}.json"));
+    std::fs::write(&damaged_file, "{").unwrap();
     let out = env.acnet(&["gc"]);
     assert!(out.status.success(), "{out:?}");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["pods"], serde_json::json!([p_gone]));
+    assert_eq!(report["unreadable"], serde_json::json!([damaged]));
+    std::fs::remove_file(&damaged_file).unwrap();
+    let _ = std::fs::remove_file(env.data().join("pods").join(format!("{damaged}.lock")));
     let nft = env.nft();
     assert!(!nft.contains("18082") && nft.contains("18081"), "{nft}");
     let ls = String::from_utf8_lossy(&env.acnet(&["ls", "--json"]).stdout).into_owned();
