@@ -355,8 +355,14 @@ fn plan_forwards(
     forwards: &mut [PortForward],
     cni_ports: bool,
 ) -> Result<(), Error> {
-    if forwards.is_empty() || cni_ports {
+    if forwards.is_empty() {
         return Ok(());
+    }
+    if cni_ports {
+        // The portmap-style plugins do the forwarding; recorded (without a pod address, so
+        // no native rules) for DEL, CHECK and ls.
+        st.ports = forwards.to_vec();
+        return state::save(&paths.data_dir, st).map_err(Error::from);
     }
     // As rkt: the first masquerading network, else the last one with an IPv4 address.
     let target = resolved
@@ -624,7 +630,12 @@ fn link_ptp(
 fn pod_rules(st: &PodState) -> PodRules {
     let mut rules = PodRules {
         masq: Vec::new(),
-        ports: st.ports.clone(),
+        ports: st
+            .ports
+            .iter()
+            .filter(|p| p.pod_ip.is_some())
+            .cloned()
+            .collect(),
     };
     for n in &st.networks {
         if n.kind != "ptp" || n.config["ipMasq"].as_bool() != Some(true) {
@@ -714,7 +725,14 @@ fn teardown(paths: &Paths, st: &PodState) -> Result<(), Error> {
 fn port_mappings_of(st: &PodState, _n: &NetState) -> Vec<Value> {
     st.ports
         .iter()
-        .map(|f| json!({"hostPort": f.host_port, "containerPort": f.pod_port, "protocol": f.protocol}))
+        .filter(|f| f.pod_ip.is_none())
+        .map(|f| {
+            let mut m = json!({"hostPort": f.host_port, "containerPort": f.pod_port, "protocol": f.protocol});
+            if let Some(ip) = f.host_ip {
+                m["hostIP"] = json!(ip.to_string());
+            }
+            m
+        })
         .collect()
 }
 
@@ -743,8 +761,8 @@ pub fn del(paths: &Paths, pod: &str) -> Result<(), Error> {
     }
 }
 
-/// Verifies that a pod's networking is still in place: links, addresses, routes, and for CNI
-/// networks the plugins' own CHECK.
+/// Verifies that a pod's networking is still in place: both ends of native veths, the pod's
+/// nftables chains, and for CNI networks the plugins' own CHECK.
 pub fn check(paths: &Paths, pod: &str) -> Result<(), Error> {
     let pod = parse_pod(pod)?;
     let st = state::load(&paths.data_dir, &pod)?
