@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 /// `statfs` magic of the nsfs filesystem that namespace files live on.
 const NSFS_MAGIC: libc::c_long = 0x6e73_6673;
+/// `getsockopt` option giving a socket's network namespace cookie (Linux 5.14).
+const SO_NETNS_COOKIE: libc::c_int = 71;
 /// `statfs` magic of procfs (`/proc/PID/ns/net` before the link is followed).
 const PROC_MAGIC: libc::c_long = 0x9fa0;
 
@@ -67,6 +69,42 @@ impl Netns {
         &self.path
     }
 
+    /// The namespace's identity: its kernel cookie, which is never reused (inode numbers of
+    /// nsfs files are), so a path that now names another namespace, such as a
+    /// `/proc/PID/ns/net` whose PID was reused or a re-created bind mount, is told apart.
+    pub fn id(&self) -> Result<String, NetnsError> {
+        let cookie = self.run(|| {
+            // SAFETY: plain socket calls on a descriptor this closure owns and closes.
+            unsafe {
+                let fd = libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+                if fd < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                let mut cookie: u64 = 0;
+                let mut len = std::mem::size_of::<u64>() as libc::socklen_t;
+                let rc = libc::getsockopt(
+                    fd,
+                    libc::SOL_SOCKET,
+                    SO_NETNS_COOKIE,
+                    (&mut cookie as *mut u64).cast(),
+                    &mut len,
+                );
+                let err = io::Error::last_os_error();
+                libc::close(fd);
+                if rc != 0 {
+                    return Err(err);
+                }
+                Ok(cookie)
+            }
+        })?;
+        cookie
+            .map(|c| format!("cookie:{c}"))
+            .map_err(|source| NetnsError::Io {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
     /// The namespace file, for `IFLA_NET_NS_FD`.
     pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
         self.file.as_fd()
@@ -94,9 +132,13 @@ impl Netns {
     }
 }
 
-/// Whether `path` still names a network namespace (a bind mount or `/proc/PID/ns/net`).
-pub fn exists(path: &Path) -> bool {
-    Netns::open(path).is_ok()
+/// Whether `path` still names a network namespace (a bind mount or `/proc/PID/ns/net`) and,
+/// when `id` is given, the same one as when it was recorded.
+pub fn exists(path: &Path, id: Option<&str>) -> bool {
+    match Netns::open(path) {
+        Ok(ns) => id.is_none_or(|want| ns.id().is_ok_and(|have| have == want)),
+        Err(_) => false,
+    }
 }
 
 fn fs_magic(file: &File) -> io::Result<libc::c_long> {

@@ -158,6 +158,7 @@ pub fn add(paths: &Paths, req: &AddRequest) -> Result<Vec<NetResult>, Error> {
     let mut st = PodState {
         pod: pod.clone(),
         netns: req.netns.clone(),
+        netns_id: ns.id().ok(),
         status: "adding".into(),
         nft_table: paths.nft_table.clone(),
         networks: resolved
@@ -865,7 +866,7 @@ pub fn list(paths: &Paths) -> Result<Vec<PodSummary>, Error> {
             continue;
         };
         out.push(PodSummary {
-            netns_alive: netns::exists(&st.netns),
+            netns_alive: netns::exists(&st.netns, st.netns_id.as_deref()),
             networks: st
                 .networks
                 .iter()
@@ -917,7 +918,7 @@ pub fn gc(paths: &Paths) -> Result<GcReport, Error> {
                 continue;
             }
         };
-        if netns::exists(&st.netns) {
+        if netns::exists(&st.netns, st.netns_id.as_deref()) {
             continue;
         }
         teardown(paths, &st)?;
@@ -941,7 +942,7 @@ pub fn gc(paths: &Paths) -> Result<GcReport, Error> {
                     .ok()
                     .flatten()
                     .is_some();
-            if has_state || netns::exists(&lease.netns) {
+            if has_state || netns::exists(&lease.netns, None) {
                 continue;
             }
             if !lease.pod.is_empty() {

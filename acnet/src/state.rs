@@ -45,6 +45,9 @@ pub struct PodState {
     pub pod: String,
     /// Its network namespace.
     pub netns: PathBuf,
+    /// The namespace's identity when added (see [`crate::netns::Netns::id`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netns_id: Option<String>,
     /// `adding` until every network is up, then `ready`.
     pub status: String,
     /// The nftables table its rules live in.

@@ -420,13 +420,21 @@ fn gc_removes_pods_whose_namespace_is_gone() {
         let gone = Ns::new("g2");
         env.add(&p_gone, &gone.path(), &["--port", "81-tcp:18082"]);
     }
+    // A namespace deleted and re-created under the same path is not the pod's any more.
+    let p_again = pod_id();
+    let again = Ns::new("g3");
+    env.add(&p_again, &again.path(), &[]);
+    assert!(sh("ip", &["netns", "del", &again.name]).status.success());
+    assert!(sh("ip", &["netns", "add", &again.name]).status.success());
     let damaged = pod_id();
     let damaged_file = env.data().join("pods").join(format!("{damaged}.json"));
     std::fs::write(&damaged_file, "{").unwrap();
     let out = env.acnet(&["gc"]);
     assert!(out.status.success(), "{out:?}");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["pods"], serde_json::json!([p_gone]));
+    let mut want = vec![p_gone.clone(), p_again.clone()];
+    want.sort();
+    assert_eq!(report["pods"], serde_json::json!(want));
     assert_eq!(report["unreadable"], serde_json::json!([damaged]));
     std::fs::remove_file(&damaged_file).unwrap();
     let _ = std::fs::remove_file(env.data().join("pods").join(format!("{damaged}.lock")));
