@@ -688,10 +688,17 @@ fn teardown(paths: &Paths, st: &PodState) -> Result<(), Error> {
                 }
             }
             "cni" => {
+                // The spec lets CNI_NETNS be empty on DEL when the namespace is gone; it must
+                // be when the path now names someone else's namespace.
+                let netns = if netns::exists(&st.netns, st.netns_id.as_deref()) {
+                    st.netns.as_path()
+                } else {
+                    Path::new("")
+                };
                 let inv = cni::Invocation {
                     plugin_dirs: &paths.plugin_dirs,
                     container_id: &st.pod,
-                    netns: &st.netns,
+                    netns,
                     if_name: &n.if_name,
                     args: &n.args,
                     runtime_config: json!({"portMappings": port_mappings_of(st, n)}),

@@ -480,6 +480,25 @@ fn cni_conflist_with_debian_plugins() {
     let links = String::from_utf8_lossy(&ns.exec(&["ip", "-o", "link"]).stdout).into_owned();
     assert_eq!(links.lines().count(), 1, "{links}");
     assert!(!ping(None, &ip.to_string()));
+
+    // A pod whose namespace vanished: gc runs the plugins' DEL, which frees host-local's lease.
+    let gone_pod = pod_id();
+    let gone_ip = {
+        let gone = Ns::new("cg");
+        ip_of(&env.add(&gone_pod, &gone.path(), &["--net", "cnitest"])[0])
+    };
+    let lease = env
+        .data()
+        .join("cni-ipam/cnitest")
+        .join(gone_ip.to_string());
+    assert!(lease.exists(), "{}", lease.display());
+    let out = env.acnet(&["gc"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!lease.exists(), "host-local lease left after gc");
 }
 
 #[test]
