@@ -143,7 +143,7 @@ fn restricted_network_reaches_only_the_host() {
 
 /// A host port range unlikely to be in use, different per test process.
 fn hp_base() -> u16 {
-    20000 + (std::process::id() % 10000) as u16 * 2
+    20000 + (std::process::id() % 4000) as u16 * 2
 }
 
 #[test]
@@ -619,7 +619,7 @@ fn cni_bridge_with_portmap_and_firewall() {
     );
     let ns = Ns::new("br");
     let pod = pod_id();
-    let host_port = (21000 + std::process::id() % 20000) as u16;
+    let host_port = (30000 + std::process::id() % 2000) as u16;
     let port_arg = format!("web:{host_port}");
     let r = env.add(
         &pod,
