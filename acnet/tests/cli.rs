@@ -6,6 +6,8 @@ fn acnet(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_acnet"))
         .args(args)
         .env("ACNET_DATA_DIR", "/nonexistent/acnet-test")
+        .env("ACNET_VENDOR_CONFIG_DIR", "/nonexistent/acnet-vendor")
+        .env("ACNET_CONFIG_DIR", "/nonexistent/acnet-config")
         .output()
         .expect("run acnet")
 }
