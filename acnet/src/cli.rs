@@ -45,7 +45,7 @@ pub struct PathArgs {
         long,
         global = true,
         env = "ACNET_PLUGIN_PATH",
-        default_value = "/usr/lib/cni:/opt/cni/bin"
+        default_value = acnet::ops::DEFAULT_PLUGIN_PATH
     )]
     pub plugin_path: String,
     /// nftables table (family inet) for masquerade and port forwards.

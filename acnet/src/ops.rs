@@ -1,6 +1,6 @@
 //! The `acnet` operations: add, del, check, ls and gc.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
@@ -981,24 +981,11 @@ fn remove_dead_temp_files(dir: &Path) {
     }
 }
 
-/// The IPv4 addresses in a result (for tests and callers).
-pub fn ipv4s(r: &CniResult) -> Vec<Ipv4Addr> {
-    r.ips
-        .iter()
-        .filter_map(|i| i.address.split('/').next()?.parse().ok())
-        .collect()
-}
-
 /// Default data directory for root.
 pub const DEFAULT_DATA_DIR: &str = "/var/lib/appc/net";
 /// Default user config directory.
 pub const DEFAULT_CONFIG_DIR: &str = "/etc/appc/net.d";
 /// Default vendor config directory.
 pub const DEFAULT_VENDOR_CONFIG_DIR: &str = "/usr/lib/appc/net.d";
-/// Default CNI plugin directories.
-pub const DEFAULT_PLUGIN_DIRS: [&str; 2] = ["/usr/lib/cni", "/opt/cni/bin"];
-
-/// Whether `path` is a usable directory (for diagnostics).
-pub fn is_dir(path: &Path) -> bool {
-    path.is_dir()
-}
+/// Default CNI plugin directories, colon-separated.
+pub const DEFAULT_PLUGIN_PATH: &str = "/usr/lib/cni:/opt/cni/bin";
