@@ -30,12 +30,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 eprintln!("actool: {}: warning: {w}", args.dir.display());
             }
             if debug {
-                eprintln!(
-                    "actool: {}: built {} ({} entries)",
-                    args.out.display(),
-                    built.id,
-                    built.entries
-                );
+                let id = built.id.map(|i| i.to_string()).unwrap_or_default();
+                eprintln!("actool: {}: built {id} ({} entries)", args.out.display(), built.entries);
             }
         }
         Command::Validate(args) => {
