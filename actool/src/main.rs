@@ -31,7 +31,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             if debug {
                 let id = built.id.map(|i| i.to_string()).unwrap_or_default();
-                eprintln!("actool: {}: built {id} ({} entries)", args.out.display(), built.entries);
+                eprintln!(
+                    "actool: {}: built {id} ({} entries)",
+                    args.out.display(),
+                    built.entries
+                );
             }
         }
         Command::Validate(args) => {

@@ -34,13 +34,18 @@ fn man_pages_are_up_to_date() {
             continue;
         }
         built += 1;
-        let o = run(std::process::Command::new(&exe).arg("generate-docs").arg(t.path()));
+        let o = run(std::process::Command::new(&exe)
+            .arg("generate-docs")
+            .arg(t.path()));
         assert!(o.status.success(), "{tool}: {}", stderr(&o));
     }
     assert!(built >= 2, "actool and acstore must be built");
     let generated = files(t.path());
     for (name, data) in &generated {
-        assert!(committed.get(name) == Some(data), "man/{name} is stale or missing: run scripts/gen-docs");
+        assert!(
+            committed.get(name) == Some(data),
+            "man/{name} is stale or missing: run scripts/gen-docs"
+        );
     }
 }
 
@@ -53,6 +58,9 @@ fn every_help_has_examples() {
         }
         let o = run(std::process::Command::new(&exe).arg("--help"));
         assert!(o.status.success());
-        assert!(stdout(&o).contains("Examples:"), "{tool} --help has no examples");
+        assert!(
+            stdout(&o).contains("Examples:"),
+            "{tool} --help has no examples"
+        );
     }
 }
