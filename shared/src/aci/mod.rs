@@ -20,7 +20,9 @@ pub use compression::{Compression, Encoder, SNIFF_LEN};
 pub use error::{AciError, BuildError, VisitError};
 pub use guard::EXTENSION_MAX;
 pub use path::clean as clean_name;
-pub use reader::{Entry, MANIFEST_MAX, NoVisit, Scanned, Visitor, read_manifest, scan, validate};
+pub use reader::{
+    Checked, Entry, MANIFEST_MAX, NoVisit, Scanned, Visitor, check, read_manifest, scan, validate,
+};
 pub use writer::{BuildOptions, Built, build};
 
 /// The tar crate whose types appear in [`Entry`].

@@ -127,6 +127,12 @@ impl Producer {
 }
 
 impl Consumer {
+    /// Stops forwarding buffers to the hasher (for passes that need no image ID).
+    pub fn without_hash(mut self) -> Self {
+        self.hash = None;
+        self
+    }
+
     /// Receives the next buffer; false at the end of the stream.
     fn next_buf(&mut self) -> io::Result<bool> {
         match self.state {

@@ -125,6 +125,48 @@ pub fn scan<R: Read + Send>(input: R, visitor: &mut dyn Visitor) -> Result<Scann
     })
 }
 
+/// What [`check`] found.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The manifest bytes, unparsed.
+    pub manifest: Vec<u8>,
+    /// The container format that was detected.
+    pub compression: Compression,
+    /// Entries in the archive.
+    pub entries: u64,
+}
+
+/// The layout checks of [`validate`] over the whole archive (decompressed to its end, so a
+/// corrupt or truncated stream is found), without computing the image ID: validating needs no
+/// hash, and SHA-512 is the most expensive stage of a pass.
+pub fn check<R: Read + Send>(input: R) -> Result<Checked, AciError> {
+    let (compression, input) = open(input)?;
+    std::thread::scope(|s| {
+        let (producer, consumer, hasher) = pipe::pipeline();
+        drop(hasher);
+        let mut consumer = consumer.without_hash();
+        s.spawn(move || match compression.decoder(input) {
+            Ok(dec) => producer.run(dec),
+            Err(e) => producer.run(FailingReader(Some(e))),
+        });
+        let mut layout = Layout::default();
+        let mut guarded = Guard::new(&mut consumer);
+        let walked = walk(&mut guarded, &mut layout, &mut NoVisit, false);
+        let refused = guarded.refused;
+        let walked = walked.and_then(|_| consumer.drain().map_err(tar_err));
+        if let Err(e) = walked {
+            return Err(blame(e, compression, consumer.take_failure(), refused));
+        }
+        let manifest = layout.finish()?;
+        consumer.close();
+        Ok(Checked {
+            manifest,
+            compression,
+            entries: layout.entries,
+        })
+    })
+}
+
 /// [`scan`] without a visitor: the image ID, manifest and layout check.
 pub fn validate<R: Read + Send>(input: R) -> Result<Scanned, AciError> {
     scan(input, &mut NoVisit)

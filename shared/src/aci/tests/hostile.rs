@@ -1,13 +1,21 @@
 use tar::EntryType;
 
 use super::{MANIFEST, RawTar, gzip, id_of};
-use crate::aci::{AciError, Compression, EXTENSION_MAX, MANIFEST_MAX, read_manifest, validate};
+use crate::aci::{
+    AciError, Compression, EXTENSION_MAX, MANIFEST_MAX, check, read_manifest, validate,
+};
 
+/// Both full passes (with and without the image ID) refuse the archive, for the same reason.
 fn refused(bytes: &[u8]) -> AciError {
-    match validate(bytes) {
+    let e = match validate(bytes) {
         Ok(s) => panic!("accepted a bad archive: {}", s.id),
         Err(e) => e,
+    };
+    match check(bytes) {
+        Ok(_) => panic!("check accepted what validate refused: {e}"),
+        Err(c) => assert_eq!(c.to_string(), e.to_string()),
     }
+    e
 }
 
 #[test]
