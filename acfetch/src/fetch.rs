@@ -38,7 +38,7 @@ pub enum FetchError {
     #[error(transparent)]
     Download(#[from] DownloadError),
     /// The signature could not be fetched.
-    #[error("signature {location}: {reason} (to skip signature checks: --insecure-options=image)")]
+    #[error("no signature: {reason} (to skip signature checks: --insecure-options=image)")]
     NoSignature {
         /// Where it was looked for.
         location: String,
@@ -616,7 +616,9 @@ impl Fetcher {
             reason,
         };
         let data = match asc {
-            Location::File(p) => std::fs::read(p).map_err(|e| missing(e.to_string()))?,
+            Location::File(p) => {
+                std::fs::read(p).map_err(|e| missing(format!("{}: {e}", p.display())))?
+            }
             Location::Url(u) => {
                 let mut tmp = self.tmp_file()?;
                 let quiet = Downloader {

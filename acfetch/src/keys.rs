@@ -28,7 +28,7 @@ pub enum KeyError {
         hint: String,
     },
     /// A trusted key matched the issuer but the signature does not verify: the data changed.
-    #[error("bad signature by key {fingerprint}: {reason}")]
+    #[error("bad signature by key {fingerprint}: the data does not match it ({reason})")]
     Invalid {
         /// The key that was tried.
         fingerprint: String,

@@ -22,10 +22,30 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("acfetch: {e:#}");
+            eprintln!("acfetch: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error chain on one line, without the repeats of errors whose message already includes
+/// their cause or of a context the next message starts with.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if parts.last().is_some_and(|p| p.ends_with(&s)) {
+            continue;
+        }
+        if parts
+            .last()
+            .is_some_and(|p| s.starts_with(&format!("{p}: ")))
+        {
+            parts.pop();
+        }
+        parts.push(s);
+    }
+    parts.join(": ")
 }
 
 fn run(cli: Cli) -> Result<()> {

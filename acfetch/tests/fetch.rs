@@ -208,6 +208,7 @@ fn fails_with(out: &Output, needle: &str) {
     let err = stderr(out);
     assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
     assert!(err.starts_with("acfetch: "), "{err}");
+    eprintln!("{err}");
 }
 
 /// A small gzip ACI named `name` with `labels` and `deps` (JSON dependency objects).
@@ -341,6 +342,14 @@ fn hostile_images_leave_the_store_unchanged() {
     w.serve_bytes("/tampered.aci.asc", w.sign(&fp, &image));
     w.serve_bytes("/tampered.aci", tampered);
     fails_with(&w.acfetch(&[&w.url("/tampered.aci")]), "tampered.aci");
+    let mut extended = image.clone();
+    extended.extend_from_slice(&[0; 512]);
+    w.serve_bytes("/extended.aci.asc", w.sign(&fp, &image));
+    w.serve_bytes("/extended.aci", extended);
+    fails_with(
+        &w.acfetch(&[&w.url("/extended.aci")]),
+        "bad signature by key",
+    );
 
     // Signed by a key nobody trusts.
     w.serve_bytes("/stranger.aci.asc", w.sign(&stranger, &image));
