@@ -207,7 +207,7 @@ fn fails_with(out: &Output, needle: &str) {
     assert!(!out.status.success(), "acfetch succeeded");
     let err = stderr(out);
     assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
-    assert!(err.starts_with("acfetch: "), "{err}");
+    assert!(err.lines().any(|l| l.starts_with("acfetch: ")), "{err}");
     eprintln!("{err}");
 }
 
@@ -531,4 +531,47 @@ fn dependencies_are_fetched_and_checked() {
     let v = json(&w.acfetch(&[w.path("good.aci").to_str().unwrap()]));
     assert_eq!(v["name"], "example.com/good");
     assert_eq!(w.stored(), ["127.0.0.1/base", "example.com/good"]);
+}
+
+#[test]
+fn trust_discovers_keys_and_credentials_are_sent() {
+    let w = World::new();
+    let fp = w.key("Discovered <d@example.com>", "ed25519");
+    let key = std::fs::read(w.export(&fp)).unwrap();
+    let page = format!(
+        r#"<meta name="ac-discovery-pubkeys" content="127.0.0.1/keyed {}">"#,
+        w.url("/pubkeys.gpg")
+    );
+    w.serve("/keyed", Response::html(page));
+    w.serve_bytes("/pubkeys.gpg", key);
+    fails_with(
+        &w.acfetch(&["trust", "--prefix", "127.0.0.1/keyed"]),
+        "pass --yes",
+    );
+    let out = w.acfetch(&["trust", "--prefix", "127.0.0.1/keyed", "--yes"]);
+    let v = json(&out);
+    assert_eq!(v["fingerprint"], fp.as_str());
+    assert_eq!(v["scope"]["prefix"], "127.0.0.1/keyed");
+    assert!(stderr(&out).contains("fingerprint:"));
+    assert!(
+        w.path(&format!("config/trustedkeys/prefix.d/127.0.0.1/keyed/{fp}"))
+            .is_file()
+    );
+
+    let auth = w.path("config/auth.d");
+    std::fs::create_dir_all(&auth).unwrap();
+    std::fs::write(
+        auth.join("local.json"),
+        format!(
+            r#"{{"rktKind":"auth","rktVersion":"v1","domains":["127.0.0.1:{}"],"type":"basic","credentials":{{"user":"u","password":"p"}}}}"#,
+            w.server.port()
+        ),
+    )
+    .unwrap();
+    let image = aci("127.0.0.1/keyed/app", &[], &[]);
+    w.serve_bytes("/auth.aci.asc", w.sign(&fp, &image));
+    w.serve_bytes("/auth.aci", image);
+    json(&w.acfetch(&[&w.url("/auth.aci")]));
+    let req = &w.requests("/auth.aci")[0];
+    assert_eq!(req.header("authorization"), Some("Basic dTpw"));
 }
