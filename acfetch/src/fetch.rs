@@ -17,6 +17,7 @@ use appc::discovery::{DiscoveryError, DiscoveryOptions, Search};
 use appc::schema::{Dependency, ImageManifest};
 use url::Url;
 
+use crate::docker::{self, DockerError, DockerRef, OciLayout, Origin, Registry};
 use crate::download::{DownloadError, Downloader, Outcome};
 use crate::keys::{self, KeyError, Signature};
 use crate::reference::Reference;
@@ -81,9 +82,12 @@ pub enum FetchError {
     /// Every endpoint failed.
     #[error("no endpoint gave a valid image: {}", .0.join("; "))]
     AllFailed(Vec<String>),
-    /// A reference form this build does not fetch.
-    #[error("{0}: not supported yet")]
-    Unsupported(String),
+    /// A docker or OCI image failed.
+    #[error(transparent)]
+    Docker(#[from] crate::docker::DockerError),
+    /// Docker and OCI images carry no appc signature.
+    #[error("{0}: docker and OCI images are not signed: pass --insecure-options=image")]
+    Unsigned(String),
     /// A dependency failed.
     #[error("dependency {name}: {source}")]
     Dependency {
@@ -260,6 +264,15 @@ impl Fetcher {
     /// Downloads and verifies `reference`, then writes the ACI as distributed to `out`
     /// instead of storing it (dependencies are not fetched).
     pub fn fetch_to(&self, reference: &Reference, out: &mut dyn Write) -> Result<(), FetchError> {
+        if matches!(reference, Reference::Docker(_) | Reference::Oci(_)) {
+            let mut file = self.convert(reference)?;
+            let io = io_at(Path::new("output"));
+            return file
+                .seek(SeekFrom::Start(0))
+                .and_then(|_| io::copy(&mut file, out))
+                .and_then(|_| out.flush())
+                .map_err(io);
+        }
         let (sources, want) = self.sources(reference)?;
         let mut errors = Vec::new();
         for source in &sources {
@@ -291,8 +304,115 @@ impl Fetcher {
                 added: Vec::new(),
             });
         }
+        if matches!(reference, Reference::Docker(_) | Reference::Oci(_)) {
+            let mut file = self.convert(reference)?;
+            file.seek(SeekFrom::Start(0))
+                .map_err(io_at(Path::new("converted image")))?;
+            let imported = self.store.import(
+                &mut file,
+                &ImportOptions {
+                    max_size: None,
+                    source: Some(describe(reference)),
+                },
+            )?;
+            return Ok(Fetched {
+                info: imported.info,
+                added: Vec::new(),
+            });
+        }
         let (sources, want) = self.sources(reference)?;
         self.fetch_sources(&sources, &want, depth)
+    }
+
+    /// Converts a `docker://` or `oci:` image into an uncompressed ACI in an unlinked file.
+    fn convert(&self, reference: &Reference) -> Result<File, FetchError> {
+        if !self.options.insecure.image {
+            return Err(FetchError::Unsigned(describe(reference)));
+        }
+        let (os, arch) = appc::schema::host_os_arch();
+        let tmp_dir = self.store.layout().tmp();
+        let mut out = self.tmp_file()?;
+        match reference {
+            Reference::Docker(s) => {
+                let r = DockerRef::parse(s)?;
+                let origin = Origin {
+                    name: docker::aci_name(&r.registry, &r.repository),
+                    version: r.tag.clone(),
+                    annotations: vec![
+                        ("appc.io/docker/originalname".into(), s.clone()),
+                        ("appc.io/docker/registryurl".into(), r.registry.clone()),
+                        ("appc.io/docker/repository".into(), r.repository.clone()),
+                    ]
+                    .into_iter()
+                    .chain(r.tag.clone().map(|t| ("appc.io/docker/tag".to_string(), t)))
+                    .collect(),
+                };
+                let mut schemes = vec![false];
+                if self.options.insecure.http {
+                    schemes.push(true);
+                }
+                let mut last = None;
+                for http in schemes {
+                    let registry = Registry::new(
+                        self.downloader.client.clone(),
+                        &r,
+                        http,
+                        &self.downloader.headers,
+                        self.options.max_size,
+                    )?;
+                    out.set_len(0).map_err(io_at(&tmp_dir))?;
+                    out.seek(SeekFrom::Start(0)).map_err(io_at(&tmp_dir))?;
+                    match docker::convert(
+                        &registry,
+                        r.manifest_ref(),
+                        &origin,
+                        os,
+                        arch,
+                        &tmp_dir,
+                        &mut out,
+                    ) {
+                        Ok(()) => return Ok(out),
+                        Err(e @ DockerError::Http { .. }) => last = Some(e),
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Err(last
+                    .map(FetchError::from)
+                    .unwrap_or_else(|| FetchError::AllFailed(Vec::new())))
+            }
+            Reference::Oci(s) => {
+                let (dir, tag) = match s.rsplit_once(':') {
+                    Some((d, t)) if !t.contains('/') => (d.to_string(), t.to_string()),
+                    _ => (s.clone(), String::new()),
+                };
+                let base = Path::new(&dir)
+                    .canonicalize()
+                    .map_err(io_at(Path::new(&dir)))?;
+                let stem: String = base
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                    .unwrap_or_default()
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                    .collect();
+                let origin = Origin {
+                    name: format!("oci/{}", stem.trim_matches('-')),
+                    version: (!tag.is_empty()).then(|| tag.clone()),
+                    annotations: vec![("appc.io/oci/layout".into(), base.display().to_string())],
+                };
+                docker::convert(
+                    &OciLayout::new(&base),
+                    &tag,
+                    &origin,
+                    os,
+                    arch,
+                    &tmp_dir,
+                    &mut out,
+                )?;
+                Ok(out)
+            }
+            _ => Err(FetchError::AllFailed(vec![describe(reference)])),
+        }
     }
 
     fn fetch_sources(
@@ -386,9 +506,10 @@ impl Fetcher {
                     Want::default(),
                 ))
             }
-            Reference::Docker(_) | Reference::Oci(_) => {
-                Err(FetchError::Unsupported(describe(reference)))
-            }
+            Reference::Docker(_) | Reference::Oci(_) => Err(FetchError::AllFailed(vec![format!(
+                "{}: converted, not downloaded",
+                describe(reference)
+            )])),
         }
     }
 
