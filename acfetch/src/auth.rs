@@ -1,6 +1,8 @@
 //! Per-host credentials from `auth.d/*.json` in the configuration directories, in rkt's format:
 //! `{"rktKind":"auth","rktVersion":"v1","domains":["example.com"],"type":"basic",
-//! "credentials":{"user":"u","password":"p"}}` or `"type":"oauth"` with `{"token":"t"}`.
+//! "credentials":{"user":"u","password":"p"}}` or `"type":"oauth"` with `{"token":"t"}`;
+//! `{"rktKind":"dockerAuth","registries":[...],"credentials":{"user","password"}}` for
+//! registries; and docker's own `config.json` (`auths.<host>.auth`).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -36,16 +38,59 @@ pub enum AuthError {
 struct AuthFile {
     #[serde(default)]
     rkt_kind: Option<String>,
+    #[serde(default)]
     domains: Vec<String>,
-    #[serde(rename = "type")]
+    #[serde(default)]
+    registries: Vec<String>,
+    #[serde(rename = "type", default)]
     kind: String,
     credentials: BTreeMap<String, String>,
+}
+
+/// Adds the registry logins of a docker `config.json` (`{"auths":{"HOST":{"auth":"BASE64"}}}`).
+pub fn load_docker_config(path: &Path, headers: &mut HostHeaders) -> Result<(), AuthError> {
+    let data = match fs::read(path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(AuthError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let v: serde_json::Value = serde_json::from_slice(&data).map_err(|e| AuthError::Invalid {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    if let Some(auths) = v.get("auths").and_then(|a| a.as_object()) {
+        for (host, entry) in auths {
+            let Some(auth) = entry.get("auth").and_then(|a| a.as_str()) else {
+                continue;
+            };
+            // Keys may be URLs (https://index.docker.io/v1/): keep the host part.
+            let host = host
+                .trim_start_matches("https://")
+                .trim_start_matches("http://")
+                .split('/')
+                .next()
+                .unwrap_or_default();
+            headers.insert(host, "Authorization", format!("Basic {auth}"));
+        }
+    }
+    Ok(())
 }
 
 /// Reads every `auth.d/*.json` under `config_dirs`; later directories override earlier ones
 /// for the same host.
 pub fn load(config_dirs: &[PathBuf]) -> Result<HostHeaders, AuthError> {
     let mut headers = HostHeaders::new();
+    load_into(config_dirs, &mut headers)?;
+    Ok(headers)
+}
+
+/// Like [`load`], adding to (and for the same host replacing the credentials of) `headers`.
+pub fn load_into(config_dirs: &[PathBuf], headers: &mut HostHeaders) -> Result<(), AuthError> {
     for dir in config_dirs {
         let dir = dir.join("auth.d");
         let mut files: Vec<PathBuf> = match fs::read_dir(&dir) {
@@ -63,7 +108,7 @@ pub fn load(config_dirs: &[PathBuf]) -> Result<HostHeaders, AuthError> {
             }
         }
     }
-    Ok(headers)
+    Ok(())
 }
 
 fn parse_file(path: &Path) -> Result<Vec<(String, Credentials)>, AuthError> {
@@ -76,9 +121,12 @@ fn parse_file(path: &Path) -> Result<Vec<(String, Credentials)>, AuthError> {
         source,
     })?;
     let f: AuthFile = serde_json::from_slice(&data).map_err(|e| invalid(e.to_string()))?;
-    if f.rkt_kind.as_deref().is_some_and(|k| k != "auth") {
-        // dockerAuth files are for registries, which acfetch does not pull from yet.
-        return Ok(Vec::new());
+    let docker = f.rkt_kind.as_deref() == Some("dockerAuth");
+    if f.rkt_kind
+        .as_deref()
+        .is_some_and(|k| k != "auth" && k != "dockerAuth")
+    {
+        return Err(invalid(format!("unknown rktKind {:?}", f.rkt_kind)));
     }
     let get = |k: &str| {
         f.credentials
@@ -86,6 +134,17 @@ fn parse_file(path: &Path) -> Result<Vec<(String, Credentials)>, AuthError> {
             .cloned()
             .ok_or_else(|| invalid(format!("credentials.{k} is missing")))
     };
+    if docker {
+        let creds = Credentials::Basic {
+            user: get("user")?,
+            password: get("password")?,
+        };
+        return Ok(f
+            .registries
+            .into_iter()
+            .map(|d| (d, creds.clone()))
+            .collect());
+    }
     let creds = match f.kind.as_str() {
         "basic" => Credentials::Basic {
             user: get("user")?,

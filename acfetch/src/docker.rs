@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use appc::discovery::http::{Client, Credentials, HostHeaders};
+use appc::discovery::http::{Client, HostHeaders};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -173,7 +173,7 @@ pub struct Registry {
     client: Client,
     base: Url,
     repository: String,
-    credentials: Option<Credentials>,
+    authorization: Option<String>,
     token: std::sync::Mutex<Option<String>>,
     max_size: Option<u64>,
 }
@@ -190,19 +190,18 @@ impl Registry {
         let scheme = if http { "http" } else { "https" };
         let base = Url::parse(&format!("{scheme}://{}/", r.registry))
             .map_err(|e| DockerError::Reference(r.registry.clone(), e.to_string()))?;
-        // Credentials configured for the registry host are used for the token exchange.
-        let credentials = headers.for_url(&base).iter().find_map(|(n, v)| {
-            if !n.eq_ignore_ascii_case("authorization") {
-                return None;
-            }
-            v.strip_prefix("Bearer ")
-                .map(|t| Credentials::Bearer(t.to_string()))
-        });
+        // Credentials configured for the registry host are sent until a token replaces them,
+        // and to the token service.
+        let authorization = headers
+            .for_url(&base)
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+            .map(|(_, v)| v.clone());
         Ok(Registry {
             client,
             base,
             repository: r.repository.clone(),
-            credentials,
+            authorization,
             token: std::sync::Mutex::new(None),
             max_size,
         })
@@ -233,8 +232,8 @@ impl Registry {
             let token = self.token.lock().unwrap_or_else(|p| p.into_inner()).clone();
             if let Some(t) = token {
                 req = req.header("Authorization", &format!("Bearer {t}"));
-            } else if let Some(c) = &self.credentials {
-                req = req.header("Authorization", &c.header_value());
+            } else if let Some(a) = &self.authorization {
+                req = req.header("Authorization", a);
             }
             let resp = req.call().map_err(|e| http_err(e.to_string()))?;
             let status = resp.status().as_u16();
@@ -289,8 +288,8 @@ impl Registry {
             q.append_pair("scope", &scope);
         }
         let mut req = self.client.agent().get(url.as_str());
-        if let Some(c) = &self.credentials {
-            req = req.header("Authorization", &c.header_value());
+        if let Some(a) = &self.authorization {
+            req = req.header("Authorization", a);
         }
         let http_err = |reason: String| DockerError::Http {
             url: url.to_string(),

@@ -115,7 +115,15 @@ fn client(common: &Common, insecure_tls: bool) -> Result<Client> {
 
 fn fetcher(common: &Common, insecure: Insecure) -> Result<Fetcher> {
     let (read, write) = config_dirs(common);
-    let headers = acfetch::auth::load(&read)?;
+    // Docker's own logins (for docker:// registries) first: auth.d entries replace them.
+    let mut headers = appc::discovery::http::HostHeaders::new();
+    let docker_config = std::env::var_os("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".docker")));
+    if let Some(dir) = docker_config {
+        acfetch::auth::load_docker_config(&dir.join("config.json"), &mut headers)?;
+    }
+    acfetch::auth::load_into(&read, &mut headers)?;
     let store_dir = common
         .store_dir
         .clone()
