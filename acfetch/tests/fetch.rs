@@ -452,6 +452,18 @@ fn cache_pull_policy_and_output() {
     json(&w.acfetch(&[&w.url("/f.aci")]));
     assert_eq!(w.requests("/f.aci").len(), 1);
 
+    // Progress when asked (a terminal is the default trigger): bytes, total, rate.
+    w.serve_bytes("/g.aci", image.clone());
+    w.serve_bytes("/g.aci.asc", w.sign(&fp, &image));
+    let shown = w.acfetch(&["--progress", "always", &w.url("/g.aci")]);
+    json(&shown);
+    let err = stderr(&shown);
+    assert!(err.contains("g.aci: ") && err.contains("/s"), "{err}");
+    assert!(
+        !err.contains("g.aci.asc: "),
+        "signatures download quietly: {err}"
+    );
+
     // -o writes the verified ACI as served.
     let out = w.path("copy.aci");
     let o = w.acfetch(&["-o", out.to_str().unwrap(), &url]);
