@@ -29,7 +29,7 @@ Exit status: 0 on success, 1 on failure, 2 on usage errors.";
 /// Fetch App Container images: discovery, download, signature check, into the store.
 #[derive(Debug, Parser)]
 #[command(name = "acfetch", version, about, after_help = AFTER_HELP)]
-#[command(arg_required_else_help = true)]
+#[command(arg_required_else_help = true, disable_help_subcommand = true)]
 pub struct Cli {
     /// Image references to fetch.
     #[arg(value_name = "REF")]
