@@ -444,7 +444,16 @@ impl Fetcher {
                 Some(r) => self.store.info(&r.id)?,
                 None => None,
             },
-            // A local file is always read: that costs no network.
+            Reference::Docker(s) => {
+                let r = DockerRef::parse(s)?;
+                let labels = r
+                    .tag
+                    .iter()
+                    .map(|t| ("version".to_string(), t.clone()))
+                    .collect();
+                self.find(&docker::aci_name(&r.registry, &r.repository), &labels)?
+            }
+            // A local file or layout is always read: that costs no network.
             _ => return Ok(None),
         };
         match (found, policy) {

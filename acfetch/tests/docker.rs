@@ -18,41 +18,45 @@ fn run(cmd: &mut Command) -> Output {
     out
 }
 
-/// An OCI layout at `<dir>/oci` tagged `t`: layer 1 busybox and /etc/gone, layer 2 removes
-/// /etc/gone and adds /etc/extra, layer 3 replaces the contents of /data-dir (opaque).
+/// An OCI layout at `<dir>/oci` tagged `t`: layer 1 busybox, /etc/gone and /data-dir/old;
+/// layer 2 removes /etc/gone (a whiteout) and adds /etc/extra; layer 3 replaces /data-dir
+/// (umoci writes an opaque directory or whiteouts for it).
 fn build_layout(dir: &Path) -> PathBuf {
     let layout = dir.join("oci");
     let image = format!("{}:t", layout.display());
-    let bundle = dir.join("bundle");
     run(Command::new("umoci")
         .args(["init", "--layout"])
         .arg(&layout));
     run(Command::new("umoci").args(["new", "--image", &image]));
-    run(Command::new("umoci")
-        .args(["unpack", "--image", &image])
-        .arg(&bundle));
-    let rootfs = bundle.join("rootfs");
-    std::fs::create_dir_all(rootfs.join("bin")).unwrap();
-    std::fs::create_dir_all(rootfs.join("etc")).unwrap();
-    std::fs::create_dir_all(rootfs.join("data-dir")).unwrap();
-    std::fs::copy("/bin/busybox", rootfs.join("bin/busybox")).unwrap();
-    std::os::unix::fs::symlink("busybox", rootfs.join("bin/sh")).unwrap();
-    std::fs::write(rootfs.join("etc/gone"), "old").unwrap();
-    std::fs::write(rootfs.join("data-dir/old"), "old").unwrap();
-    run(Command::new("umoci")
-        .args(["repack", "--image", &image])
-        .arg(&bundle));
-    std::fs::remove_file(rootfs.join("etc/gone")).unwrap();
-    std::fs::write(rootfs.join("etc/extra"), "extra").unwrap();
-    run(Command::new("umoci")
-        .args(["repack", "--image", &image])
-        .arg(&bundle));
-    std::fs::remove_dir_all(rootfs.join("data-dir")).unwrap();
-    std::fs::create_dir(rootfs.join("data-dir")).unwrap();
-    std::fs::write(rootfs.join("data-dir/new"), "new").unwrap();
-    run(Command::new("umoci")
-        .args(["repack", "--image", &image])
-        .arg(&bundle));
+    // Each repack diffs against the image the bundle was unpacked from: unpack every time.
+    let layer = |n: usize, change: &dyn Fn(&Path)| {
+        let bundle = dir.join(format!("bundle{n}"));
+        run(Command::new("umoci")
+            .args(["unpack", "--image", &image])
+            .arg(&bundle));
+        change(&bundle.join("rootfs"));
+        run(Command::new("umoci")
+            .args(["repack", "--image", &image])
+            .arg(&bundle));
+    };
+    layer(1, &|rootfs| {
+        std::fs::create_dir_all(rootfs.join("bin")).unwrap();
+        std::fs::create_dir_all(rootfs.join("etc")).unwrap();
+        std::fs::create_dir_all(rootfs.join("data-dir")).unwrap();
+        std::fs::copy("/bin/busybox", rootfs.join("bin/busybox")).unwrap();
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin/sh")).unwrap();
+        std::fs::write(rootfs.join("etc/gone"), "old").unwrap();
+        std::fs::write(rootfs.join("data-dir/old"), "old").unwrap();
+    });
+    layer(2, &|rootfs| {
+        std::fs::remove_file(rootfs.join("etc/gone")).unwrap();
+        std::fs::write(rootfs.join("etc/extra"), "extra").unwrap();
+    });
+    layer(3, &|rootfs| {
+        std::fs::remove_dir_all(rootfs.join("data-dir")).unwrap();
+        std::fs::create_dir(rootfs.join("data-dir")).unwrap();
+        std::fs::write(rootfs.join("data-dir/new"), "new").unwrap();
+    });
     run(Command::new("umoci").args([
         "config",
         "--image",
@@ -75,6 +79,59 @@ fn build_layout(dir: &Path) -> PathBuf {
         "/data",
     ]));
     layout
+}
+
+/// The manifest of the image tagged `t` in an OCI layout.
+fn layout_manifest(layout: &Path) -> serde_json::Value {
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let digest = index["manifests"][0]["digest"].as_str().unwrap();
+    let blob = layout.join("blobs/sha256").join(&digest["sha256:".len()..]);
+    serde_json::from_slice(&std::fs::read(blob).unwrap()).unwrap()
+}
+
+/// A copy of `layout` whose layers are recompressed with zstd (the `zstd` tool).
+fn zstd_layout(layout: &Path, dest: &Path) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let blobs = dest.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |data: &[u8]| {
+        let digest = hex::encode(Sha256::digest(data));
+        std::fs::write(blobs.join(&digest), data).unwrap();
+        (format!("sha256:{digest}"), data.len())
+    };
+    let mut manifest = layout_manifest(layout);
+    let src = |d: &str| layout.join("blobs/sha256").join(&d["sha256:".len()..]);
+    let config = std::fs::read(src(manifest["config"]["digest"].as_str().unwrap())).unwrap();
+    put(&config);
+    for l in manifest["layers"].as_array_mut().unwrap() {
+        let gz = std::fs::File::open(src(l["digest"].as_str().unwrap())).unwrap();
+        let plain = run(Command::new("gzip").arg("-dc").stdin(gz)).stdout;
+        let mut zstd = Command::new("zstd")
+            .args(["-q", "-c"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = zstd.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || {
+            use std::io::Write;
+            stdin.write_all(&plain).unwrap();
+        });
+        let out = zstd.wait_with_output().unwrap();
+        writer.join().unwrap();
+        let (digest, size) = put(&out.stdout);
+        l["mediaType"] = "application/vnd.oci.image.layer.v1.tar+zstd".into();
+        l["digest"] = digest.into();
+        l["size"] = size.into();
+    }
+    let (digest, size) = put(&serde_json::to_vec(&manifest).unwrap());
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest, "size": size,
+        "annotations": {"org.opencontainers.image.ref.name": "t"}}]});
+    std::fs::write(dest.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    std::fs::write(dest.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    dest.to_path_buf()
 }
 
 /// A registry process; killed (by its pid) when dropped.
@@ -196,6 +253,10 @@ fn check_image(store: &Path, v: &serde_json::Value) {
 fn oci_layout_and_registry_pull() {
     let dir = tempfile::tempdir().unwrap();
     let layout = build_layout(dir.path());
+    assert_eq!(
+        layout_manifest(&layout)["layers"].as_array().unwrap().len(),
+        3
+    );
     let store = dir.path().join("store");
     let oci = format!("oci:{}:t", layout.display());
 
@@ -225,19 +286,33 @@ fn oci_layout_and_registry_pull() {
         format!("127.0.0.1-{}/test/busybox", registry.port)
     );
     check_image(&store, &v);
+    let again = line(&acfetch(&store, &["--pull-policy", "never", &target]));
+    assert_eq!(again["id"], v["id"]);
 
-    // The same image with zstd layers.
+    // The same image with zstd layers, from a layout and through the registry.
+    let zl = zstd_layout(&layout, &dir.path().join("zstd"));
+    let v = line(&acfetch(
+        &store,
+        &[
+            "--insecure-options=image",
+            &format!("oci:{}:t", zl.display()),
+        ],
+    ));
+    check_image(&store, &v);
     let zstd = format!("docker://127.0.0.1:{}/test/zstd:t", registry.port);
     run(Command::new("skopeo").args([
         "--insecure-policy",
         "copy",
         "--dest-tls-verify=false",
-        "--dest-compress",
-        "--dest-compress-format",
-        "zstd",
-        &format!("oci:{}:t", layout.display()),
+        &format!("oci:{}:t", zl.display()),
         &zstd,
     ]));
+    let raw = run(Command::new("skopeo").args(["inspect", "--raw", "--tls-verify=false", &zstd]));
+    let raw = String::from_utf8_lossy(&raw.stdout).into_owned();
+    assert!(
+        raw.contains("tar+zstd"),
+        "no zstd layers in the registry: {raw}"
+    );
     let v = line(&acfetch(&store, &["--insecure-options=image,http", &zstd]));
     check_image(&store, &v);
 
