@@ -373,6 +373,13 @@ impl BlobSource for Registry {
     fn blob(&self, digest: &str, size: Option<u64>, out: &mut File) -> Result<(), DockerError> {
         let url = self.url(&format!("blobs/{digest}"))?;
         let resp = self.get(&url, "*/*")?;
+        if let (Some(s), Some(max)) = (size, self.max_size)
+            && s > max
+        {
+            return Err(DockerError::Format(format!(
+                "{url}: {s} bytes, larger than the limit of {max} bytes"
+            )));
+        }
         let limit = size.or(self.max_size).unwrap_or(u64::MAX);
         let mut reader = resp.into_body().into_with_config().limit(limit).reader();
         copy_checked(&mut reader, out, digest, size, url.as_str())
@@ -536,17 +543,33 @@ pub struct Origin {
     pub annotations: Vec<(String, String)>,
 }
 
-/// Resolves the image for `os`/`arch` from `source`, downloads layers in parallel (digests
-/// checked) into `tmp_dir`, and writes the ACI (uncompressed) to `out`.
-pub fn convert(
+/// An image ready to be squashed: its ACI manifest and its downloaded layers, bottom first.
+pub struct Prepared {
+    /// The ACI manifest.
+    pub manifest: Vec<u8>,
+    /// The layer blobs as downloaded (unlinked files).
+    pub layers: Vec<File>,
+}
+
+impl Prepared {
+    /// Writes the ACI (an uncompressed tar) to `out`.
+    pub fn write(mut self, out: impl Write) -> Result<(), DockerError> {
+        let mut w = io::BufWriter::with_capacity(1 << 20, out);
+        squash(&self.manifest, &mut self.layers, &mut w)?;
+        w.flush().map_err(io_at(Path::new("output")))
+    }
+}
+
+/// Resolves the image for `os`/`arch` from `source` and downloads its config and layers (in
+/// parallel, digests checked) into `tmp_dir`.
+pub fn prepare(
     source: &dyn BlobSource,
     reference: &str,
     origin: &Origin,
     os: &str,
     arch: &str,
     tmp_dir: &Path,
-    out: &mut File,
-) -> Result<(), DockerError> {
+) -> Result<Prepared, DockerError> {
     let (dos, darch) = docker_platform(os, arch);
     let (mut body, mut media, mut digest) = source.manifest(reference)?;
     for _ in 0..4 {
@@ -556,7 +579,7 @@ pub fn convert(
         let is_index = kind == MEDIA_INDEX || kind == MEDIA_LIST || m.layers.is_none();
         let list = match &m.manifests {
             Some(list) if is_index => list,
-            _ => return build(source, &m, &digest, origin, tmp_dir, out),
+            _ => return build(source, &m, &digest, origin, tmp_dir),
         };
         let pick = list
             .iter()
@@ -587,8 +610,7 @@ fn build(
     digest: &str,
     origin: &Origin,
     tmp_dir: &Path,
-    out: &mut File,
-) -> Result<(), DockerError> {
+) -> Result<Prepared, DockerError> {
     let config_desc = m.config.as_ref().ok_or_else(|| {
         DockerError::Format("manifest without config (schema 1 is not supported)".into())
     })?;
@@ -630,10 +652,10 @@ fn build(
         r?;
     }
     let manifest = image_manifest(&config, &config_desc.digest, digest, origin)?;
-    let mut w = io::BufWriter::with_capacity(1 << 20, &mut *out);
-    squash(&manifest, &mut files, &mut w)?;
-    w.flush().map_err(tmp)?;
-    Ok(())
+    Ok(Prepared {
+        manifest,
+        layers: files,
+    })
 }
 
 /// The ACI manifest for a docker/OCI image config, mapped as docker2aci did.

@@ -265,13 +265,7 @@ impl Fetcher {
     /// instead of storing it (dependencies are not fetched).
     pub fn fetch_to(&self, reference: &Reference, out: &mut dyn Write) -> Result<(), FetchError> {
         if matches!(reference, Reference::Docker(_) | Reference::Oci(_)) {
-            let mut file = self.convert(reference)?;
-            let io = io_at(Path::new("output"));
-            return file
-                .seek(SeekFrom::Start(0))
-                .and_then(|_| io::copy(&mut file, out))
-                .and_then(|_| out.flush())
-                .map_err(io);
+            return Ok(self.convert(reference)?.write(out)?);
         }
         let (sources, want) = self.sources(reference)?;
         let mut errors = Vec::new();
@@ -305,16 +299,33 @@ impl Fetcher {
             });
         }
         if matches!(reference, Reference::Docker(_) | Reference::Oci(_)) {
-            let mut file = self.convert(reference)?;
-            file.seek(SeekFrom::Start(0))
-                .map_err(io_at(Path::new("converted image")))?;
-            let imported = self.store.import(
-                &mut file,
-                &ImportOptions {
-                    max_size: None,
-                    source: Some(describe(reference)),
-                },
-            )?;
+            let prepared = self.convert(reference)?;
+            // Squash into a pipe that the import reads: no intermediate file, both at once.
+            let (reader, writer) = io::pipe().map_err(io_at(Path::new("pipe")))?;
+            let (written, imported) = std::thread::scope(|s| {
+                let squasher = s.spawn(move || prepared.write(writer));
+                let imported = self.store.import(
+                    reader,
+                    &ImportOptions {
+                        max_size: None,
+                        source: Some(describe(reference)),
+                    },
+                );
+                let written = squasher.join().unwrap_or_else(|_| {
+                    Err(DockerError::Format("squashing the layers panicked".into()))
+                });
+                (written, imported)
+            });
+            // A squash failure also shows as a truncated import: report the squash error.
+            if let Err(e) = written {
+                if let Ok(i) = &imported
+                    && i.new
+                {
+                    let _ = self.store.remove(&i.info.record.id);
+                }
+                return Err(e.into());
+            }
+            let imported = imported?;
             return Ok(Fetched {
                 info: imported.info,
                 added: Vec::new(),
@@ -324,14 +335,13 @@ impl Fetcher {
         self.fetch_sources(&sources, &want, depth)
     }
 
-    /// Converts a `docker://` or `oci:` image into an uncompressed ACI in an unlinked file.
-    fn convert(&self, reference: &Reference) -> Result<File, FetchError> {
+    /// Resolves and downloads a `docker://` or `oci:` image, ready to squash.
+    fn convert(&self, reference: &Reference) -> Result<docker::Prepared, FetchError> {
         if !self.options.insecure.image {
             return Err(FetchError::Unsigned(describe(reference)));
         }
         let (os, arch) = appc::schema::host_os_arch();
         let tmp_dir = self.store.layout().tmp();
-        let mut out = self.tmp_file()?;
         match reference {
             Reference::Docker(s) => {
                 let r = DockerRef::parse(s)?;
@@ -360,18 +370,9 @@ impl Fetcher {
                         &self.downloader.headers,
                         self.options.max_size,
                     )?;
-                    out.set_len(0).map_err(io_at(&tmp_dir))?;
-                    out.seek(SeekFrom::Start(0)).map_err(io_at(&tmp_dir))?;
-                    match docker::convert(
-                        &registry,
-                        r.manifest_ref(),
-                        &origin,
-                        os,
-                        arch,
-                        &tmp_dir,
-                        &mut out,
-                    ) {
-                        Ok(()) => return Ok(out),
+                    match docker::prepare(&registry, r.manifest_ref(), &origin, os, arch, &tmp_dir)
+                    {
+                        Ok(p) => return Ok(p),
                         Err(e @ DockerError::Http { .. }) => last = Some(e),
                         Err(e) => return Err(e.into()),
                     }
@@ -400,16 +401,14 @@ impl Fetcher {
                     version: (!tag.is_empty()).then(|| tag.clone()),
                     annotations: vec![("appc.io/oci/layout".into(), base.display().to_string())],
                 };
-                docker::convert(
+                Ok(docker::prepare(
                     &OciLayout::new(&base),
                     &tag,
                     &origin,
                     os,
                     arch,
                     &tmp_dir,
-                    &mut out,
-                )?;
-                Ok(out)
+                )?)
             }
             _ => Err(FetchError::AllFailed(vec![describe(reference)])),
         }

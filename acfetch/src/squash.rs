@@ -90,48 +90,88 @@ fn hidden(path: &str, removed: &HashSet<String>, opaque: &HashSet<String>) -> bo
     opaque.contains("")
 }
 
+/// One entry of a layer, as far as squashing cares.
+enum Item {
+    /// A file, directory, link... at this path.
+    Entry(String),
+    /// `.wh.NAME`: this path of lower layers is deleted.
+    Whiteout(String),
+    /// `.wh..wh..opq`: the contents of this directory in lower layers are hidden.
+    Opaque(String),
+}
+
+fn list_layer(file: &mut File, index: usize) -> Result<Vec<Item>, SquashError> {
+    let io_err = |error| SquashError::Io {
+        layer: index.to_string(),
+        error,
+    };
+    let mut items = Vec::new();
+    let mut archive = open_layer(file, index)?;
+    for entry in archive.entries().map_err(io_err)? {
+        let entry = entry.map_err(io_err)?;
+        let Some(path) = clean(&entry.path().map_err(io_err)?) else {
+            continue;
+        };
+        let (dir, base) = match path.rsplit_once('/') {
+            Some((d, b)) => (d.to_string(), b.to_string()),
+            None => (String::new(), path.clone()),
+        };
+        if base == OPAQUE {
+            items.push(Item::Opaque(dir));
+        } else if let Some(name) = base.strip_prefix(WHITEOUT) {
+            items.push(Item::Whiteout(if dir.is_empty() {
+                name.to_string()
+            } else {
+                format!("{dir}/{name}")
+            }));
+        } else {
+            items.push(Item::Entry(path));
+        }
+    }
+    Ok(items)
+}
+
 /// Writes `manifest` and the squashed `layers` (bottom first) as an uncompressed ACI to `out`.
 pub fn squash(manifest: &[u8], layers: &mut [File], out: impl Write) -> Result<(), SquashError> {
     let out_err = |error| SquashError::Io {
         layer: "output".into(),
         error,
     };
-    // Pass 1: which layer shows each path.
+    // Pass 1: what each layer holds (read in parallel), then which layer shows each path.
+    let listings: Vec<Result<Vec<Item>, SquashError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = layers
+            .iter_mut()
+            .enumerate()
+            .map(|(index, file)| s.spawn(move || list_layer(file, index)))
+            .collect();
+        handles
+            .into_iter()
+            .enumerate()
+            .map(|(index, h)| {
+                h.join().unwrap_or_else(|_| {
+                    Err(SquashError::Io {
+                        layer: index.to_string(),
+                        error: io::Error::other("reading the layer panicked"),
+                    })
+                })
+            })
+            .collect()
+    });
     let mut winner: HashMap<String, usize> = HashMap::new();
     let mut removed: HashSet<String> = HashSet::new();
     let mut opaque: HashSet<String> = HashSet::new();
-    for index in (0..layers.len()).rev() {
-        let io_err = |error| SquashError::Io {
-            layer: index.to_string(),
-            error,
-        };
+    for (index, listing) in listings.into_iter().enumerate().rev() {
         let mut new_removed = Vec::new();
         let mut new_opaque = Vec::new();
-        let mut archive = open_layer(&mut layers[index], index)?;
-        for entry in archive.entries().map_err(io_err)? {
-            let entry = entry.map_err(io_err)?;
-            let Some(path) = clean(&entry.path().map_err(io_err)?) else {
-                continue;
-            };
-            let (dir, base) = match path.rsplit_once('/') {
-                Some((d, b)) => (d.to_string(), b.to_string()),
-                None => (String::new(), path.clone()),
-            };
-            if base == OPAQUE {
-                new_opaque.push(dir);
-                continue;
-            }
-            if let Some(name) = base.strip_prefix(WHITEOUT) {
-                let target = if dir.is_empty() {
-                    name.to_string()
-                } else {
-                    format!("{dir}/{name}")
-                };
-                new_removed.push(target);
-                continue;
-            }
-            if !winner.contains_key(&path) && !hidden(&path, &removed, &opaque) {
-                winner.insert(path, index);
+        for item in listing? {
+            match item {
+                Item::Opaque(dir) => new_opaque.push(dir),
+                Item::Whiteout(target) => new_removed.push(target),
+                Item::Entry(path) => {
+                    if !winner.contains_key(&path) && !hidden(&path, &removed, &opaque) {
+                        winner.insert(path, index);
+                    }
+                }
             }
         }
         // A layer's whiteouts hide only what is below it.

@@ -267,6 +267,23 @@ fn oci_layout_and_registry_pull() {
     let v = line(&acfetch(&store, &["--insecure-options=image", &oci]));
     assert_eq!(v["name"], "oci/oci");
     check_image(&store, &v);
+    // -o writes the same ACI instead of storing it.
+    let file = dir.path().join("out.aci");
+    let o = acfetch(
+        &dir.path().join("unused-store"),
+        &[
+            "--insecure-options=image",
+            "-o",
+            file.to_str().unwrap(),
+            &oci,
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let again = Store::open(dir.path().join("check"))
+        .unwrap()
+        .import(std::fs::File::open(&file).unwrap(), &Default::default())
+        .unwrap();
+    assert_eq!(again.info.record.id.as_str(), v["id"].as_str().unwrap());
 
     let registry = Registry::start(dir.path());
     let target = format!("docker://127.0.0.1:{}/test/busybox:t", registry.port);
