@@ -557,8 +557,8 @@ impl Fetcher {
         Ok(out)
     }
 
-    /// Downloads (or opens) the image at `location`; with a cache entry, a `304` or a fresh
-    /// entry gives `Err(Ok(id))`-like short cut: the second value is the cached image.
+    /// Opens a local image, or downloads one (conditionally when `cached` has an `ETag`);
+    /// the outcome tells a download from a `304 Not Modified`.
     fn obtain(
         &self,
         location: &Location,
