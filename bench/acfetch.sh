@@ -76,7 +76,7 @@ srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 srv.serve_forever()
 PY
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
+trap 'kill $SERVER 2>/dev/null || true; gpgconf --kill gpg-agent' EXIT
 URL=https://127.0.0.1:$PORT/bench.aci
 for _ in $(seq 50); do curl -sf --cacert "$W/ca.pem" -o /dev/null "$URL.asc" && break; sleep 0.1; done
 echo "image: $(stat -c %s "$ACI") bytes gzip; $RUNS runs each, on $W"
@@ -107,7 +107,7 @@ if command -v docker-registry >/dev/null && command -v umoci >/dev/null && comma
   printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' "$RR" "$RPORT" >"$W/registry.yml"
   docker-registry serve "$W/registry.yml" >/dev/null 2>&1 &
   REGISTRY=$!
-  trap 'kill $SERVER $REGISTRY 2>/dev/null || true' EXIT
+  trap 'kill $SERVER $REGISTRY 2>/dev/null || true; gpgconf --kill gpg-agent' EXIT
   umoci init --layout "$W/oci" && umoci new --image "$W/oci:t"
   (cd "$L/rootfs" && find . -type f | sort) >"$W/files"
   for n in 1 2 3; do

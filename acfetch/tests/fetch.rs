@@ -193,6 +193,16 @@ impl World {
     }
 }
 
+impl Drop for World {
+    fn drop(&mut self) {
+        // gpg started an agent for this GNUPGHOME: stop it with the test.
+        let _ = Command::new("gpgconf")
+            .env("GNUPGHOME", self.path("gnupg"))
+            .args(["--kill", "gpg-agent"])
+            .output();
+    }
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
