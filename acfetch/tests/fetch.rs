@@ -36,6 +36,16 @@ impl World {
         let r = Arc::clone(&routes);
         let server = Server::start(Some(pki.server.clone()), move |req: &Request| {
             let routes = r.lock().unwrap();
+            // A registry's API wants the token that /token hands out.
+            if req.path().starts_with("/v2/") && req.header("authorization") != Some("Bearer tok") {
+                let host = req.header("host").unwrap_or_default();
+                let mut r = Response::status(401);
+                r.headers.push((
+                    "WWW-Authenticate".into(),
+                    format!(r#"Bearer realm="https://{host}/token",service="test",scope="repository:test/app:pull""#),
+                ));
+                return r;
+            }
             match routes.get(req.path()) {
                 Some(resp) => {
                     if let Some(tag) = req.header("if-none-match")
@@ -596,4 +606,87 @@ fn trust_discovers_keys_and_credentials_are_sent() {
     json(&w.acfetch(&[&w.url("/auth.aci")]));
     let req = &w.requests("/auth.aci")[0];
     assert_eq!(req.header("authorization"), Some("Basic dTpw"));
+}
+
+fn sha256(data: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(data)))
+}
+
+#[test]
+fn registry_with_bearer_tokens_and_a_manifest_list() {
+    let w = World::new();
+    // One gzip layer made by tar, a config, a manifest, and a list with another platform first.
+    let root = w.path("layer");
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::write(root.join("etc/hello"), "hello").unwrap();
+    let layer = Command::new("tar")
+        .args(["-czf", "-", "-C"])
+        .arg(&root)
+        .arg("etc")
+        .output()
+        .unwrap()
+        .stdout;
+    let (os, arch) = appc::schema::host_os_arch();
+    let (dos, darch) = acfetch::docker::docker_platform(os, arch);
+    let config = serde_json::to_vec(&serde_json::json!({
+        "os": dos, "architecture": darch,
+        "config": {"Cmd": ["/bin/true"], "Env": ["A=1"]},
+        "rootfs": {"type": "layers", "diff_ids": []}}))
+    .unwrap();
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": sha256(&config), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": sha256(&layer), "size": layer.len()}]}))
+    .unwrap();
+    let list = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+             "digest": format!("sha256:{}", "1".repeat(64)), "size": 1,
+             "platform": {"os": "plan9", "architecture": "mips"}},
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+             "digest": sha256(&manifest), "size": manifest.len(),
+             "platform": {"os": dos, "architecture": darch}}]}))
+    .unwrap();
+    let mut index = Response::status(200);
+    index.body = list;
+    index.headers.push((
+        "Content-Type".into(),
+        "application/vnd.oci.image.index.v1+json".into(),
+    ));
+    w.serve("/v2/test/app/manifests/t", index);
+    w.serve_bytes(
+        &format!("/v2/test/app/manifests/{}", sha256(&manifest)),
+        manifest,
+    );
+    w.serve_bytes(&format!("/v2/test/app/blobs/{}", sha256(&config)), config);
+    w.serve_bytes(&format!("/v2/test/app/blobs/{}", sha256(&layer)), layer);
+    w.serve_bytes("/token", br#"{"token":"tok"}"#.to_vec());
+
+    let reference = format!("docker://127.0.0.1:{}/test/app:t", w.server.port());
+    let v = json(&w.acfetch(&["--insecure-options=image", &reference]));
+    assert_eq!(v["name"], format!("127.0.0.1-{}/test/app", w.server.port()));
+    assert_eq!(v["labels"]["version"], "t");
+    let token = &w.requests("/token")[0];
+    assert!(
+        token
+            .target
+            .contains("scope=repository%3Atest%2Fapp%3Apull")
+            && token.target.contains("service=test"),
+        "{}",
+        token.target
+    );
+    let store = Store::open(w.path("store")).unwrap();
+    let id = appc::ImageId::parse_full(v["id"].as_str().unwrap()).unwrap();
+    let dest = w.path("extracted");
+    store.extract(&id, &dest).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dest.join("etc/hello")).unwrap(),
+        "hello"
+    );
+    let m: serde_json::Value = serde_json::from_slice(&store.manifest_bytes(&id).unwrap()).unwrap();
+    assert_eq!(m["app"]["exec"], serde_json::json!(["/bin/true"]));
 }
