@@ -196,6 +196,7 @@ fn acfetch(store: &Path, args: &[&str]) -> Output {
         ])
         .args(args)
         .env("NO_PROXY", "*")
+        .env("DOCKER_CONFIG", store.join("no-docker-config"))
         .stdin(Stdio::null())
         .output()
         .expect("run acfetch")

@@ -177,6 +177,7 @@ impl World {
             .env_remove("ACSTORE_DIR")
             .env_remove("ACFETCH_CONFIG_DIR")
             .env("NO_PROXY", "*")
+            .env("DOCKER_CONFIG", self.path("docker"))
             .stdin(Stdio::null())
             .output()
             .expect("run acfetch")
