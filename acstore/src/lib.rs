@@ -10,6 +10,7 @@ pub mod gc;
 pub mod layout;
 pub mod lock;
 pub mod record;
+pub mod remote;
 pub mod render;
 pub mod store;
 

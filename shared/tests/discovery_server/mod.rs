@@ -112,6 +112,10 @@ pub struct Response {
     pub hang: bool,
     /// Accept a `CONNECT` and serve the tunnelled connection like a new one (a proxy).
     pub tunnel: bool,
+    /// Announce this `Content-Length` instead of the body's (more: a truncated body).
+    pub declared_length: Option<usize>,
+    /// After the body, keep sending bytes until the client hangs up (no `Content-Length`).
+    pub endless: bool,
 }
 
 impl Response {
@@ -123,6 +127,8 @@ impl Response {
             body: body.into(),
             hang: false,
             tunnel: false,
+            declared_length: None,
+            endless: false,
         }
     }
 
@@ -134,6 +140,8 @@ impl Response {
             body: Vec::new(),
             hang: false,
             tunnel: false,
+            declared_length: None,
+            endless: false,
         }
     }
 
@@ -266,17 +274,21 @@ fn exchange(
         let _ = stream.flush();
         return true;
     }
-    let mut head = format!(
-        "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
-        response.status,
-        response.body.len()
-    );
+    let mut head = format!("HTTP/1.1 {} X\r\nConnection: close\r\n", response.status);
+    if !response.endless {
+        let len = response.declared_length.unwrap_or(response.body.len());
+        head.push_str(&format!("Content-Length: {len}\r\n"));
+    }
     for (name, value) in &response.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(&response.body);
+    if response.endless {
+        let chunk = vec![0u8; 64 * 1024];
+        while stream.write_all(&chunk).is_ok() {}
+    }
     let _ = stream.flush();
     false
 }
