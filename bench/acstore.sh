@@ -13,7 +13,7 @@ ACTOOL=$PWD/target/release/actool
 ACSTORE=$PWD/target/release/acstore
 
 L=$W/layout
-make_tree "$L/rootfs" 200
+make_tree "$L/rootfs" 100
 cat >"$L/manifest" <<'JSON'
 {"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/bench","labels":[{"name":"version","value":"1.0.0"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}]}
 JSON

@@ -17,7 +17,7 @@ REF=$W/ref-actool
 
 # The layout: a ~100 MB tree of real files plus a manifest.
 L=$W/layout
-make_tree "$L/rootfs" 200
+make_tree "$L/rootfs" 100
 cat >"$L/manifest" <<'JSON'
 {"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/bench","labels":[{"name":"version","value":"1.0.0"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}],"app":{"exec":["/bin/true"],"user":"0","group":"0"}}
 JSON
