@@ -418,6 +418,7 @@ impl Entry {
         if self.no_new_privs {
             sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0)?;
         }
-        Ok(())
+        // Init blocks the signals it waits for; the app must start with none blocked.
+        sys::unblock_all()
     }
 }

@@ -100,7 +100,17 @@ pub fn prctl(op: libc::c_int, a: libc::c_ulong, b: libc::c_ulong) -> io::Result<
 /// Opens (creating missing directories, 0755) the directory `rel` inside `root` without ever
 /// leaving it: every component, symlinks included, resolves as if `root` were `/`.
 pub fn mkdir_in_root(root: &OwnedFd, rel: &Path) -> io::Result<OwnedFd> {
+    mkdir_in_root_depth(root, rel, 0)
+}
+
+fn is_symlink(dir: &OwnedFd, name: &std::ffi::OsStr) -> bool {
+    rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+        .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_symlink())
+}
+
+fn mkdir_in_root_depth(root: &OwnedFd, rel: &Path, depth: u32) -> io::Result<OwnedFd> {
     use rustix::fs::{Mode, OFlags, ResolveFlags};
+    let mut done = std::path::PathBuf::from("/");
     let how = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
     let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let mut cur = rustix::fs::openat2(root, ".", flags, Mode::empty(), how)?;
@@ -111,6 +121,21 @@ pub fn mkdir_in_root(root: &OwnedFd, rel: &Path) -> io::Result<OwnedFd> {
         };
         match rustix::fs::openat2(&cur, name, flags, Mode::empty(), how) {
             Ok(fd) => cur = fd,
+            Err(rustix::io::Errno::NOENT) if is_symlink(&cur, name) => {
+                // A dangling symlink: create its target, resolved inside the root too.
+                if depth > 40 {
+                    return Err(io::Error::from_raw_os_error(libc::ELOOP));
+                }
+                let target = rustix::fs::readlinkat(&cur, name, Vec::new())?;
+                let target = Path::new(std::ffi::OsStr::from_bytes(target.as_bytes()));
+                let full = if target.is_absolute() {
+                    target.to_path_buf()
+                } else {
+                    done.join(target)
+                };
+                mkdir_in_root_depth(root, &full, depth + 1)?;
+                cur = rustix::fs::openat2(&cur, name, flags, Mode::empty(), how)?;
+            }
             Err(rustix::io::Errno::NOENT) => {
                 // O_PATH fds cannot create; reopen this level for it.
                 let dirfd = rustix::fs::openat2(
@@ -128,6 +153,7 @@ pub fn mkdir_in_root(root: &OwnedFd, rel: &Path) -> io::Result<OwnedFd> {
             }
             Err(e) => return Err(e.into()),
         }
+        done.push(name);
     }
     Ok(cur)
 }
@@ -180,6 +206,20 @@ pub fn block_signals(signals: &[libc::c_int]) -> io::Result<libc::sigset_t> {
         }
         Ok(set)
     }
+}
+
+/// Unblocks every signal in the calling thread.
+pub fn unblock_all() -> io::Result<()> {
+    // SAFETY: an empty set from sigemptyset.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        let r = libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        if r != 0 {
+            return Err(io::Error::from_raw_os_error(r));
+        }
+    }
+    Ok(())
 }
 
 /// Waits up to `timeout_ms` for one of the blocked `set`; `None` on timeout.
