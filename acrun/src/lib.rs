@@ -7,6 +7,7 @@
 //! service, and waits. No daemon: a pod is its directory plus whether its lock is held.
 
 pub mod caps;
+pub mod cgroups;
 pub mod cli;
 pub mod error;
 pub mod hmac;

@@ -54,6 +54,7 @@ pub fn rm(dir: &Path, uuid: &str) -> Result<()> {
     let lock = pod.lock_exclusive()?;
     // A supervisor killed mid-run may leave its netns file mounted.
     let _ = sys::umount2(&pod.path.join("netns"), libc::MNT_DETACH);
+    crate::cgroups::remove(&pod.uuid);
     pod.remove()?;
     drop(lock);
     Ok(())

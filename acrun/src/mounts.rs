@@ -358,6 +358,7 @@ pub struct Entry {
     cwd: std::ffi::CString,
     no_new_privs: bool,
     oom: Option<std::ffi::CString>,
+    cgroups: Vec<std::ffi::CString>,
 }
 
 impl Entry {
@@ -377,27 +378,25 @@ impl Entry {
                 .security
                 .oom_score_adj
                 .map(|v| std::ffi::CString::new(v.to_string()).expect("digits")),
+            cgroups: app
+                .cgroup_procs
+                .iter()
+                .map(|p| sys::cpath(p))
+                .collect::<std::io::Result<_>>()
+                .map_err(ctx("cgroup path".into()))?,
         })
     }
 
     /// In the child: own mount namespace, pivot into the app's root, apply oom score,
     /// capabilities, credentials, cwd and no-new-privileges. Only system calls.
     pub fn enter(&self) -> std::io::Result<()> {
+        // Join the app's cgroups while their files are still reachable.
+        for p in &self.cgroups {
+            write_file(p, b"0")?;
+        }
         sys::pivot_into(&self.root)?;
         if let Some(v) = &self.oom {
-            // SAFETY: plain open/write/close on a NUL-terminated path and buffer.
-            unsafe {
-                let fd = libc::open(c"/proc/self/oom_score_adj".as_ptr(), libc::O_WRONLY);
-                if fd < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                let b = v.as_bytes();
-                let r = libc::write(fd, b.as_ptr().cast(), b.len());
-                libc::close(fd);
-                if r < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
+            write_file(c"/proc/self/oom_score_adj", v.as_bytes())?;
         }
         crate::caps::drop_bounding(&self.caps)?;
         let c = &self.creds;
@@ -421,4 +420,22 @@ impl Entry {
         // Init blocks the signals it waits for; the app must start with none blocked.
         sys::unblock_all()
     }
+}
+
+/// open + write + close, with nothing allocated (safe between fork and exec).
+fn write_file(path: &std::ffi::CStr, data: &[u8]) -> std::io::Result<()> {
+    // SAFETY: a NUL-terminated path and a live buffer.
+    unsafe {
+        let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let r = libc::write(fd, data.as_ptr().cast(), data.len());
+        let e = std::io::Error::last_os_error();
+        libc::close(fd);
+        if r < 0 {
+            return Err(e);
+        }
+    }
+    Ok(())
 }

@@ -82,6 +82,9 @@ pub struct AppPlan {
     pub binds: Vec<BindPlan>,
     /// Capabilities and friends.
     pub security: Security,
+    /// `cgroup.procs` files the app's processes join (resource isolators).
+    #[serde(default)]
+    pub cgroup_procs: Vec<PathBuf>,
 }
 
 impl AppPlan {

@@ -430,6 +430,8 @@ pub fn isolator_report(app: &App) -> Vec<(String, bool)> {
                         | IsolatorValue::CapabilitiesRemove(_)
                         | IsolatorValue::NoNewPrivileges(_)
                         | IsolatorValue::OomScoreAdj(_)
+                        | IsolatorValue::Memory(_)
+                        | IsolatorValue::Cpu(_)
                 )
             );
             (i.name().as_str().to_string(), enforced)
@@ -613,10 +615,17 @@ pub fn build_plan(
             },
             read_only: ra.read_only_root_fs,
             binds,
+            cgroup_procs: Vec::new(),
         });
     }
     let mut sysctls = Vec::new();
     for i in manifest.isolators.iter().flatten() {
+        if matches!(
+            i.value(),
+            Some(IsolatorValue::Memory(_) | IsolatorValue::Cpu(_))
+        ) {
+            continue;
+        }
         if let Some(IsolatorValue::Sysctl(map)) = i.value() {
             for (k, v) in map {
                 if !k.starts_with("net.") || k.contains("..") || k.contains('/') {

@@ -200,6 +200,43 @@ fn pod_meta(
     })
 }
 
+/// Removes the pod's cgroups when the supervisor is done.
+struct CgroupGuard(String);
+
+impl Drop for CgroupGuard {
+    fn drop(&mut self) {
+        crate::cgroups::remove(&self.0);
+    }
+}
+
+fn cgroup_limits(
+    pod: &PodDir,
+    manifest: &PodManifest,
+    store: &Store,
+    plan: &mut crate::plan::Plan,
+) -> Result<CgroupGuard> {
+    use crate::cgroups::{self, Limits};
+    let pod_limits = Limits::from_isolators(manifest.isolators.iter().flatten());
+    let mut apps = Vec::new();
+    for ra in manifest.apps.iter().flatten() {
+        let app = match (&ra.app, &ra.image.id) {
+            (Some(a), _) => Some(a.clone()),
+            (None, Some(id)) => store.manifest(id)?.app,
+            (None, None) => None,
+        };
+        let l = app
+            .map(|a| Limits::from_isolators(&a.isolators.0))
+            .unwrap_or_default();
+        apps.push((ra.name.as_str().to_string(), l));
+    }
+    let guard = CgroupGuard(pod.uuid.clone());
+    let procs = cgroups::create(&pod.uuid, &pod_limits, &apps)?;
+    for (a, p) in plan.apps.iter_mut().zip(procs) {
+        a.cgroup_procs = p;
+    }
+    Ok(guard)
+}
+
 /// Runs a prepared pod to its end; returns the pod's exit code (the first failing app's).
 pub fn run_prepared(
     dir: &Path,
@@ -231,7 +268,8 @@ pub fn run_prepared(
         None
     };
     let url = service.as_ref().map(|s| s.url(&token)).unwrap_or_default();
-    let plan = build_plan(&pod.path, &pod.uuid, &manifest, store, &trees, opts, &url)?;
+    let mut plan = build_plan(&pod.path, &pod.uuid, &manifest, store, &trees, opts, &url)?;
+    let _cgroups = cgroup_limits(pod, &manifest, store, &mut plan)?;
     let plan_bytes = serde_json::to_vec(&plan).map_err(|e| Error::Invalid(e.to_string()))?;
     write_private(&pod.path.join("plan.json"), &plan_bytes)?;
     let meta = pod_meta(pod, dir, &manifest, store, token, key)?;

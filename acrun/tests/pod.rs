@@ -456,3 +456,33 @@ fn pre_start_and_post_stop() {
         "pre\nmain\npost\n"
     );
 }
+
+#[test]
+fn resource_isolators_through_cgroups() {
+    let Some(f) = fixture() else { return };
+    if acrun::cgroups::layout() == acrun::cgroups::Layout::None {
+        eprintln!("skipping: no cgroups");
+        return;
+    }
+    f.sh_image(
+        "example.com/hog",
+        "grep -c acrun/ /proc/self/cgroup; dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null; echo dd=$?",
+    );
+    let o = f.run(&["run", "example.com/hog", "--memory=32Mi", "--cpu=500m"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let s = out(&o);
+    // Killed by the memory limit: a 64 MiB buffer does not fit in 32 MiB.
+    assert!(s.ends_with("dd=137\n"), "{s}");
+    assert_ne!(s.lines().next(), Some("0"), "{s}");
+    let o = f.run(&["run", "example.com/hog"]);
+    assert!(out(&o).ends_with("dd=0\n"), "{}", out(&o));
+    // Nothing is left in the cgroup trees.
+    let o = f.run(&["list", "--json"]);
+    for line in out(&o).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let uuid = v["uuid"].as_str().unwrap();
+        for c in ["memory", "cpu", "unified"] {
+            assert!(!acrun::cgroups::pod_dir(acrun::cgroups::layout(), c, uuid).exists());
+        }
+    }
+}
