@@ -187,6 +187,10 @@ pub struct AppFlags {
     /// Remove these capabilities from the default set (comma separated).
     #[arg(long, value_delimiter = ',')]
     pub caps_remove: Vec<String>,
+    /// Seccomp: `mode=remove|retain[,errno=ENAME],SYSCALL,...` (default: a filter that
+    /// blocks kernel-level calls with EPERM).
+    #[arg(long)]
+    pub seccomp: Option<String>,
     /// Memory limit (resource/memory, e.g. 512Mi).
     #[arg(long)]
     pub memory: Option<String>,

@@ -19,6 +19,7 @@ pub mod plan;
 pub mod poddir;
 pub mod prepare;
 pub mod run;
+pub mod seccomp;
 pub mod spawn;
 pub mod sys;
 pub mod user;

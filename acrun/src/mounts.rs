@@ -359,6 +359,7 @@ pub struct Entry {
     no_new_privs: bool,
     oom: Option<std::ffi::CString>,
     cgroups: Vec<std::ffi::CString>,
+    seccomp: Option<crate::seccomp::Filter>,
 }
 
 impl Entry {
@@ -378,6 +379,7 @@ impl Entry {
                 .security
                 .oom_score_adj
                 .map(|v| std::ffi::CString::new(v.to_string()).expect("digits")),
+            seccomp: app.security.seccomp.clone(),
             cgroups: app
                 .cgroup_procs
                 .iter()
@@ -399,6 +401,10 @@ impl Entry {
             write_file(c"/proc/self/oom_score_adj", v.as_bytes())?;
         }
         crate::caps::drop_bounding(&self.caps)?;
+        // Installed while CAP_SYS_ADMIN is still effective, so no-new-privs stays optional.
+        if let Some(f) = &self.seccomp {
+            f.install()?;
+        }
         let c = &self.creds;
         // SAFETY: setgroups reads `groups` for its length; the rest take integers.
         unsafe {

@@ -53,6 +53,9 @@ pub struct Security {
     pub no_new_privs: bool,
     /// /proc/self/oom_score_adj.
     pub oom_score_adj: Option<i64>,
+    /// The seccomp filter (none: unfiltered).
+    #[serde(default)]
+    pub seccomp: Option<crate::seccomp::Filter>,
 }
 
 /// One app, resolved.

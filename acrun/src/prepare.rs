@@ -201,6 +201,7 @@ fn merge(defaults: &AppFlags, own: &AppFlags) -> AppFlags {
         } else {
             own.caps_remove.clone()
         },
+        seccomp: pick(&own.seccomp, &defaults.seccomp),
         memory: pick(&own.memory, &defaults.memory),
         cpu: pick(&own.cpu, &defaults.cpu),
     }
@@ -300,8 +301,17 @@ pub fn manifest_from_args(
             app.environment.set(k, v);
             changed = true;
         }
+        let is_seccomp = |i: &Isolator| {
+            matches!(
+                i.value(),
+                Some(IsolatorValue::SeccompRemove(_) | IsolatorValue::SeccompRetain(_))
+            )
+        };
         let mut add_isolator = |iso: Isolator| {
-            app.isolators.0.retain(|i| i.name() != iso.name());
+            // A new seccomp set replaces either kind (they conflict).
+            app.isolators
+                .0
+                .retain(|i| i.name() != iso.name() && !(is_seccomp(i) && is_seccomp(&iso)));
             app.isolators.0.push(iso);
         };
         if !flags.caps_retain.is_empty() {
@@ -322,6 +332,11 @@ pub fn manifest_from_args(
                 )
                 .map_err(|e| Error::Invalid(format!("--caps-remove: {e}")))?,
             );
+            changed = true;
+        }
+        if let Some(s) = &flags.seccomp {
+            let iso = crate::seccomp::isolator_from_flag(s).map_err(Error::Invalid)?;
+            add_isolator(iso);
             changed = true;
         }
         if let Some(m) = &flags.memory {
@@ -431,6 +446,8 @@ pub fn isolator_report(app: &App) -> Vec<(String, bool)> {
                         | IsolatorValue::NoNewPrivileges(_)
                         | IsolatorValue::OomScoreAdj(_)
                         | IsolatorValue::Memory(_)
+                        | IsolatorValue::SeccompRemove(_)
+                        | IsolatorValue::SeccompRetain(_)
                         | IsolatorValue::Cpu(_)
                 )
             );
@@ -459,6 +476,8 @@ fn security(app: &App, name: &str) -> Result<Security> {
         }
     }
     sec.caps = caps;
+    sec.seccomp = crate::seccomp::for_app(&app.isolators)
+        .map_err(|e| Error::Invalid(format!("app {name}: seccomp: {e}")))?;
     Ok(sec)
 }
 

@@ -294,6 +294,16 @@ fn capabilities_and_no_new_privs() {
     );
     let o = f.run(&["run", "example.com/nnp"]);
     assert!(out(&o).contains("NoNewPrivs:\t1"), "{}{}", out(&o), err(&o));
+    f.image(
+        "example.com/oom",
+        serde_json::json!({
+            "exec": ["/bin/cat", "/proc/self/oom_score_adj"], "user": "0", "group": "0",
+            "isolators": [{"name": "os/linux/oom-score-adj", "value": 500}]
+        }),
+        |_| {},
+    );
+    let o = f.run(&["run", "example.com/oom"]);
+    assert_eq!(out(&o), "500\n", "{}", err(&o));
 }
 
 #[test]
@@ -359,13 +369,15 @@ fn stop_status_enter_and_crash_recovery() {
         &uuid,
         "/bin/sh",
         "-c",
-        "grep CapBnd /proc/self/status; cat /etc/hostname; echo $AC_APP_NAME",
+        "grep -E '^(CapBnd|Seccomp):' /proc/self/status; cat /etc/hostname; echo $AC_APP_NAME",
     ]);
     assert!(o.status.success(), "{}", err(&o));
     let s = out(&o);
     assert!(s.contains("CapBnd:\t00000000a80425fb"), "{s}");
     assert!(s.contains(&format!("acrun-{}", &uuid[..8])), "{s}");
     assert!(s.contains("sleeper"), "{s}");
+    // The entered process is filtered like the app.
+    assert!(s.contains("Seccomp:\t2"), "{s}");
     // stop: SIGTERM reaches the app, the pod exits with its status.
     let t0 = Instant::now();
     let o = f.run(&["stop", &uuid]);
@@ -485,4 +497,41 @@ fn resource_isolators_through_cgroups() {
             assert!(!acrun::cgroups::pod_dir(acrun::cgroups::layout(), c, uuid).exists());
         }
     }
+}
+
+#[test]
+fn seccomp_filters() {
+    let Some(f) = fixture() else { return };
+    f.sh_image(
+        "example.com/sc",
+        "grep Seccomp: /proc/self/status; chmod 700 /bin 2>&1; echo chmod=$?",
+    );
+    // Default filter: on, ordinary calls allowed.
+    let o = f.run(&["run", "example.com/sc"]);
+    assert!(out(&o).starts_with("Seccomp:\t2\n"), "{}", out(&o));
+    assert!(out(&o).ends_with("chmod=0\n"), "{}", out(&o));
+    // remove-set with errno.
+    let o = f.run(&[
+        "run",
+        "example.com/sc",
+        "--seccomp=mode=remove,errno=ENOTSUP,chmod,fchmodat",
+    ]);
+    let s = out(&o);
+    assert!(
+        s.contains("Operation not supported") && s.ends_with("chmod=1\n"),
+        "{s}"
+    );
+    // retain-set without errno: anything else kills the app with SIGSYS.
+    let o = f.run(&["run", "example.com/sc", "--seccomp=mode=retain,execve"]);
+    assert_eq!(o.status.code(), Some(128 + libc::SIGSYS), "{}", err(&o));
+    // @appc.io/all: no filter.
+    let o = f.run(&[
+        "run",
+        "example.com/sc",
+        "--seccomp=mode=retain,@appc.io/all",
+    ]);
+    assert!(out(&o).starts_with("Seccomp:\t0\n"), "{}", out(&o));
+    let o = f.run(&["run", "example.com/sc", "--seccomp=mode=remove,nosuchcall"]);
+    assert_eq!(o.status.code(), Some(254));
+    assert!(err(&o).contains("nosuchcall"), "{}", err(&o));
 }
