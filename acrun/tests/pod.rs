@@ -535,3 +535,35 @@ fn seccomp_filters() {
     assert_eq!(o.status.code(), Some(254));
     assert!(err(&o).contains("nosuchcall"), "{}", err(&o));
 }
+
+#[test]
+fn pod_manifest_with_sysctl() {
+    let Some(f) = fixture() else { return };
+    f.sh_image("example.com/sysctl", "cat /proc/sys/net/ipv4/ip_forward");
+    let o = f.run(&["prepare", "example.com/sysctl"]);
+    let uuid = out(&o).trim().to_string();
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&f.run(&["cat-manifest", &uuid]).stdout).unwrap();
+    m["isolators"] = serde_json::json!([
+        {"name": "os/unix/sysctl", "value": {"net.ipv4.ip_forward": "1"}}
+    ]);
+    let path = f.tmp.path().join("pod.json");
+    fs::write(&path, serde_json::to_vec(&m).unwrap()).unwrap();
+    let o = f.run(&["run", "--pod-manifest", path.to_str().unwrap()]);
+    assert_eq!(out(&o), "1\n", "{}", err(&o));
+    // Only net.* keys, and never on the host's network namespace.
+    m["isolators"][0]["value"] = serde_json::json!({"kernel.panic": "1"});
+    fs::write(&path, serde_json::to_vec(&m).unwrap()).unwrap();
+    let o = f.run(&["run", "--pod-manifest", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(254));
+    assert!(err(&o).contains("only net.*"), "{}", err(&o));
+    m["isolators"][0]["value"] = serde_json::json!({"net.ipv4.ip_forward": "1"});
+    fs::write(&path, serde_json::to_vec(&m).unwrap()).unwrap();
+    let o = f.run(&[
+        "run",
+        "--net=host",
+        "--pod-manifest",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(254));
+}
