@@ -244,6 +244,89 @@ mod tests {
         );
     }
 
+    fn request(url: &str, method: &str, path: &str, body: &str) -> (String, String) {
+        let addr = url
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let base = url.trim_start_matches("http://")[addr.len()..].to_string();
+        let mut s = TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "{method} {base}/acMetadata/v1/{path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        let (head, body) = resp.split_once("\r\n\r\n").unwrap();
+        (head.to_string(), body.to_string())
+    }
+
+    #[test]
+    fn endpoints_and_hmac() {
+        let svc = Service::bind().unwrap();
+        let url = svc.url("tok");
+        let uuid = "6733c3d1-2e6a-4fda-9f9d-3d8ef5d1d2a4".to_string();
+        let mut apps = HashMap::new();
+        apps.insert(
+            "web".to_string(),
+            AppMeta {
+                image_manifest: b"{}".to_vec(),
+                image_id: "sha512-abc".into(),
+                annotations: b"[]".to_vec(),
+            },
+        );
+        svc.serve(PodMeta {
+            uuid: uuid.clone(),
+            token: "tok".into(),
+            manifest: b"{\"acKind\":\"PodManifest\"}".to_vec(),
+            annotations: b"null".to_vec(),
+            apps,
+            key: b"secret".to_vec(),
+            pods_dir: PathBuf::from("/nonexistent"),
+        });
+        let (h, b) = request(&url, "GET", "pod/uuid", "");
+        assert!(
+            h.starts_with("HTTP/1.1 200")
+                && h.contains("Content-Type: text/plain; charset=us-ascii")
+        );
+        assert_eq!(b, uuid);
+        let (h, _) = request(&url, "GET", "pod/manifest", "");
+        assert!(h.contains("Content-Type: application/json"), "{h}");
+        let (_, b) = request(&url, "GET", "apps/web/image/id", "");
+        assert_eq!(b, "sha512-abc");
+        let (h, _) = request(&url, "GET", "apps/nope/image/id", "");
+        assert!(h.starts_with("HTTP/1.1 404"));
+        let wrong = url.replace("/tok", "/guess");
+        let (h, _) = request(&wrong, "GET", "pod/uuid", "");
+        assert!(
+            h.starts_with("HTTP/1.1 404"),
+            "a wrong token reveals nothing"
+        );
+        let (_, sig) = request(&url, "POST", "pod/hmac/sign", "content=hello+world");
+        let enc = sig
+            .replace('+', "%2B")
+            .replace('/', "%2F")
+            .replace('=', "%3D");
+        let (h, _) = request(
+            &url,
+            "POST",
+            "pod/hmac/verify",
+            &format!("content=hello+world&uuid={uuid}&signature={enc}"),
+        );
+        assert!(h.starts_with("HTTP/1.1 200"), "{h}");
+        let (h, _) = request(
+            &url,
+            "POST",
+            "pod/hmac/verify",
+            &format!("content=other&uuid={uuid}&signature={enc}"),
+        );
+        assert!(h.starts_with("HTTP/1.1 403"), "{h}");
+    }
+
     #[test]
     fn form_decoding() {
         let f = form(b"content=a+b%2Fc&uuid=x&bad=%zz");

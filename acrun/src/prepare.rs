@@ -518,10 +518,25 @@ pub fn build_plan(
                 "app {name}: the image gives no exec (use --exec)"
             )));
         }
-        for (iso, enforced) in isolator_report(&app) {
-            if !enforced {
-                eprintln!("acrun: app {name}: isolator {iso} is not enforced (ignored)");
-            }
+        let report = isolator_report(&app);
+        if !report.is_empty() {
+            let list = |want: bool| {
+                let v: Vec<&str> = report
+                    .iter()
+                    .filter(|(_, e)| *e == want)
+                    .map(|(n, _)| n.as_str())
+                    .collect();
+                if v.is_empty() {
+                    "none".to_string()
+                } else {
+                    v.join(", ")
+                }
+            };
+            eprintln!(
+                "acrun: app {name}: isolators enforced: {}; ignored: {}",
+                list(true),
+                list(false)
+            );
         }
         let root: OwnedFd = fs::File::open(&tree.rootfs)
             .map_err(at(&tree.rootfs))?

@@ -53,6 +53,15 @@ fn set_env_precedence_and_args() {
     ]);
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(out(&o), "A=image B=flag C=file\n");
+    let o = f
+        .acrun()
+        .args(["run", "--inherit-env", "example.com/envs"])
+        .env("A", "host")
+        .env("C", "host")
+        .output()
+        .unwrap();
+    // Inherited variables never override the image's.
+    assert_eq!(out(&o), "A=image B=image C=host\n", "{}", err(&o));
     let o = f.run(&[
         "run",
         "example.com/envs",
@@ -566,4 +575,37 @@ fn pod_manifest_with_sysctl() {
         path.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(254));
+}
+
+#[test]
+fn stop_kills_after_grace_and_enter_joins_cgroups() {
+    let Some(mut f) = fixture() else { return };
+    f.sh_image(
+        "example.com/stubborn",
+        "trap '' TERM; while true; do sleep 0.1; done",
+    );
+    let (idx, uuid) = f.start(&["--grace=500ms", "example.com/stubborn", "--memory=256Mi"]);
+    let o = f.run(&[
+        "enter",
+        &uuid,
+        "/bin/sh",
+        "-c",
+        "grep -c /acrun/ /proc/self/cgroup",
+    ]);
+    assert_ne!(out(&o).trim(), "0", "{}{}", out(&o), err(&o));
+    assert!(o.status.success(), "{}", err(&o));
+    let t0 = Instant::now();
+    f.run(&["stop", &uuid]);
+    let o = f.wait(idx);
+    assert_eq!(o.status.code(), Some(137), "{}", err(&o));
+    let took = t0.elapsed();
+    assert!(
+        took >= Duration::from_millis(400) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    assert!(
+        err(&o).contains("isolators enforced: resource/memory"),
+        "{}",
+        err(&o)
+    );
 }
