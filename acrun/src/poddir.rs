@@ -43,6 +43,9 @@ pub struct StateFile {
     /// The pod's exit code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
+    /// Whether init reported its apps started.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ready: bool,
 }
 
 /// The state a pod is in, as readers see it.
@@ -254,6 +257,7 @@ impl PodDir {
             && let Some(pid) = f.pid
         {
             v["pid"] = pid.into();
+            v["ready"] = f.ready.into();
         }
         if st == State::Exited {
             if let Some(t) = f.finished {

@@ -318,9 +318,16 @@ pub fn run_prepared(
         s.serve(meta);
     }
     let (tx, rx) = mpsc::channel();
+    let ready_pod = pod.clone();
     std::thread::spawn(move || {
         let mut r = BufReader::new(fs::File::from(ev_r));
         while let Ok(Some(ev)) = plan::recv::<Event>(&mut r) {
+            if ev == Event::Started
+                && let Ok(mut s) = ready_pod.state_file()
+            {
+                s.ready = true;
+                let _ = ready_pod.write_state(&s);
+            }
             if tx.send(ev).is_err() {
                 break;
             }
@@ -356,6 +363,7 @@ pub fn run_prepared(
         created,
         started: pod.state_file().ok().and_then(|s| s.started),
         finished: Some(appc::time::now_unix()),
+        ready: false,
         exit_code: Some(if failure.is_some() {
             crate::EXIT_ACRUN_FAILURE.into()
         } else {

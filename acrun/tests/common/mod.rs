@@ -163,9 +163,7 @@ impl Fixture {
                 let u = u.trim().to_string();
                 let st = self.run(&["status", &u]);
                 let v: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap_or_default();
-                if v["state"] == "running" && self.pods.join(&u).join("apps").exists() {
-                    // Give init a moment to start the apps.
-                    std::thread::sleep(Duration::from_millis(300));
+                if v["state"] == "running" && v["ready"] == true {
                     return (idx, u);
                 }
             }
