@@ -733,6 +733,23 @@ mod tests {
     }
 
     #[test]
+    fn xattrs_are_set() {
+        let d = tempfile::tempdir().unwrap();
+        let mut x = ex(d.path());
+        let mut m = meta("f", EntryKind::File, 0o644);
+        m.xattrs = vec![(OsString::from("user.appc.test"), b"v\0alue".to_vec())];
+        x.entry(&m, &mut &b"x"[..]).unwrap();
+        x.finish().unwrap();
+        let mut buf = vec![0u8; 64];
+        match rustix::fs::getxattr(d.path().join("f").as_path(), "user.appc.test", &mut buf) {
+            Ok(n) => assert_eq!(&buf[..n], b"v\0alue"),
+            // A filesystem without user xattrs: extraction skipped it, as documented.
+            Err(Errno::OPNOTSUPP) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
     fn fifos_and_devices() {
         let d = tempfile::tempdir().unwrap();
         let mut x = ex(d.path());

@@ -130,7 +130,8 @@ impl Store {
             max: opts.max_size,
             error: None,
         };
-        let scanned = aci::validate(&mut tee);
+        let mut links = SymlinkGuard::default();
+        let scanned = aci::scan(&mut tee, &mut |e: &mut aci::Entry<'_>| links.check(e));
         if let Some(e) = tee.error.take() {
             return Err(e);
         }
@@ -442,6 +443,33 @@ fn newer(a: &ImageInfo, b: &ImageInfo) -> bool {
         (None, None) => Ordering::Equal,
     };
     by_version.then(a.record.import_time.cmp(&b.record.import_time)) == Ordering::Greater
+}
+
+/// Refuses an entry whose path goes through a symlink that an earlier entry of the same archive
+/// made (`rootfs/x -> /etc`, then `rootfs/x/passwd`): extraction would refuse it anyway, and an
+/// image that cannot be rendered has no place in the store.
+#[derive(Default)]
+struct SymlinkGuard {
+    links: std::collections::HashSet<PathBuf>,
+}
+
+impl SymlinkGuard {
+    fn check(&mut self, e: &aci::Entry<'_>) -> Result<(), aci::VisitError> {
+        if let Some(link) = e.path.ancestors().skip(1).find(|a| self.links.contains(*a)) {
+            return Err(format!(
+                "{}: path goes through the symlink {} in the same archive",
+                e.path.display(),
+                link.display()
+            )
+            .into());
+        }
+        if e.kind == aci::tar::EntryType::Symlink {
+            self.links.insert(e.path.to_path_buf());
+        } else {
+            self.links.remove(e.path);
+        }
+        Ok(())
+    }
 }
 
 /// Reads the first bytes of a stream for sniffing.

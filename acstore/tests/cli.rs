@@ -179,6 +179,10 @@ fn hostile_archives_are_refused_and_the_store_is_unchanged() {
             &["manifest", "rootfs", "rootfs/etc/x", "rootfs/etc/x"],
         ),
         tar("no-rootfs.aci", &["manifest"]),
+        tar(
+            "symlink-then-file.aci",
+            &["manifest", "rootfs", "rootfs/link", "rootfs/link/passwd"],
+        ),
     ];
     let truncated = t.path().join("truncated.aci");
     let bytes = fs::read(&good).unwrap();

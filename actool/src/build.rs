@@ -37,7 +37,8 @@ pub fn compression(o: &OutputArgs) -> Compression {
 }
 
 /// Builds the ACI; returns a warning to print, if any (an older acVersion).
-pub fn run(args: &BuildArgs) -> Result<(aci::Built, Option<String>), BuildCmdError> {
+/// `want_id` computes the image ID while writing (it costs a SHA-512 pass over the tar).
+pub fn run(args: &BuildArgs, want_id: bool) -> Result<(aci::Built, Option<String>), BuildCmdError> {
     let manifest_path = args.dir.join("manifest");
     let layout_err = |path: &Path, reason: String| BuildCmdError::Layout {
         path: path.display().to_string(),
@@ -85,6 +86,7 @@ pub fn run(args: &BuildArgs) -> Result<(aci::Built, Option<String>), BuildCmdErr
         compression: compression(&args.output),
         source_date_epoch: args.source_date_epoch,
         owner_root: args.owner_root,
+        image_id: want_id,
         ..BuildOptions::default()
     };
     let (built, out) = aci::build(&args.dir, out, &opts).map_err(|err| BuildCmdError::Build {

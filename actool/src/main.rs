@@ -25,15 +25,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let mut out = io::stdout().lock();
     match cli.command {
         Command::Build(args) => {
-            let (built, warning) = build::run(&args)?;
+            let (built, warning) = build::run(&args, debug)?;
             if let Some(w) = warning {
                 eprintln!("actool: {}: warning: {w}", args.dir.display());
             }
             if debug {
+                let id = built.id.map(|i| i.to_string()).unwrap_or_default();
                 eprintln!(
-                    "actool: {}: built {} ({} entries)",
+                    "actool: {}: built {id} ({} entries)",
                     args.out.display(),
-                    built.id,
                     built.entries
                 );
             }

@@ -4,7 +4,7 @@
 //! ```text
 //! aci_bench validate FILE.aci
 //! aci_bench manifest FILE.aci
-//! aci_bench build LAYOUT_DIR OUT.aci [none|gzip|bzip2|xz|zstd] [LEVEL] [EPOCH]
+//! aci_bench build LAYOUT_DIR OUT.aci [none|gzip|bzip2|xz|zstd] [LEVEL] [EPOCH] [noid]
 //! ```
 
 use std::error::Error;
@@ -47,17 +47,26 @@ fn main() -> Result<(), Box<dyn Error>> {
             };
             let opts = BuildOptions {
                 compression,
-                level: rest.get(1).map(|l| l.parse()).transpose()?,
-                source_date_epoch: rest.get(2).map(|e| e.parse()).transpose()?,
+                level: rest
+                    .get(1)
+                    .filter(|l| **l != "-")
+                    .map(|l| l.parse())
+                    .transpose()?,
+                source_date_epoch: rest
+                    .get(2)
+                    .filter(|e| **e != "-")
+                    .map(|e| e.parse())
+                    .transpose()?,
+                image_id: rest.get(3) != Some(&"noid"),
                 ..BuildOptions::default()
             };
             let out = BufWriter::with_capacity(1 << 20, File::create(out)?);
             let (built, out) = aci::build(Path::new(dir), out, &opts)?;
             out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-            println!(
-                "{} entries={} tar_size={}",
-                built.id, built.entries, built.tar_size
-            );
+            let id = built
+                .id
+                .map_or_else(|| "-".to_string(), |id| id.to_string());
+            println!("{id} entries={} tar_size={}", built.entries, built.tar_size);
         }
         _ => {
             return Err(

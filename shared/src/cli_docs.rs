@@ -26,7 +26,10 @@ fn write_man(cmd: &Command, page: &str, dir: &Path) -> io::Result<()> {
     let mut buf = Vec::new();
     clap_mangen::Man::new(cmd.clone().name(page.to_owned())).render(&mut buf)?;
     fs::write(dir.join(format!("{page}.1")), buf)?;
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+    for sub in cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
         write_man(sub, &format!("{page}-{}", sub.get_name()), dir)?;
     }
     Ok(())

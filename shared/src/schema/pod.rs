@@ -524,13 +524,17 @@ impl PodManifest {
     /// Validates, then writes compact JSON byte for byte as the reference's `json.Marshal`.
     pub fn to_vec(&self) -> Result<Vec<u8>, SchemaError> {
         self.validate()?;
-        Ok(self.to_json()?.to_go_string().into_bytes())
+        let out = self.to_json()?.to_go_string().into_bytes();
+        // Never write what we could not read back: the reference refuses to marshal any empty
+        // or invalid name, wherever it sits, and reading it back checks every one of them.
+        Self::from_slice(&out)?;
+        Ok(out)
     }
 
     /// Like [`PodManifest::to_vec`], indented by four spaces.
     pub fn to_vec_pretty(&self) -> Result<Vec<u8>, SchemaError> {
-        self.validate()?;
-        Ok(indent(&self.to_json()?.to_go_string(), "    ").into_bytes())
+        let compact = self.to_vec()?;
+        Ok(indent(&String::from_utf8_lossy(&compact), "    ").into_bytes())
     }
 }
 

@@ -226,14 +226,14 @@ fn flipping_any_byte_of_a_small_image_never_panics() {
         .file("rootfs/a", b"hello")
         .dir("rootfs/d/")
         .end();
-    for image in [gzip(&tar), tar.clone()] {
-        for i in 0..image.len().min(2048) {
-            for bit in [0x01u8, 0x80] {
-                let mut bad = image.clone();
-                bad[i] ^= bit;
-                let _ = validate(&bad[..]);
-                let _ = read_manifest(&bad[..]);
-            }
+    // Every byte of the gzip image; the tar's first two headers and the manifest block.
+    let gz = gzip(&tar);
+    for (image, span) in [(&gz, gz.len()), (&tar, 1536)] {
+        for i in 0..span {
+            let mut bad = image.clone();
+            bad[i] ^= if i % 2 == 0 { 0x01 } else { 0x80 };
+            let _ = validate(&bad[..]);
+            let _ = read_manifest(&bad[..]);
         }
     }
 }

@@ -75,7 +75,12 @@ const LONG_DIR: &str = "a-directory-name-long-enough-to-need-the-ustar-prefix-fi
 
 /// A layout with one of every kind of entry we write.
 fn sample_layout() -> (tempfile::TempDir, bool) {
-    let dir = tempfile::tempdir().unwrap();
+    sample_layout_in(&std::env::temp_dir())
+}
+
+/// [`sample_layout`] on a given filesystem (xattr support differs between them).
+fn sample_layout_in(base: &Path) -> (tempfile::TempDir, bool) {
+    let dir = tempfile::tempdir_in(base).unwrap();
     let root = dir.path();
     fs::write(root.join("manifest"), MANIFEST).unwrap();
     let rootfs = root.join("rootfs");
@@ -112,13 +117,24 @@ fn opts(compression: Compression) -> BuildOptions {
 
 #[test]
 fn every_kind_of_entry_survives_a_round_trip() {
-    let (dir, has_xattrs) = sample_layout();
+    // /tmp is ext4 here and /dev/shm is tmpfs: both keep user.* xattrs.
+    let mut bases = vec![std::env::temp_dir()];
+    if Path::new("/dev/shm").is_dir() {
+        bases.push(PathBuf::from("/dev/shm"));
+    }
+    for base in bases {
+        round_trip_in(&base);
+    }
+}
+
+fn round_trip_in(base: &Path) {
+    let (dir, has_xattrs) = sample_layout_in(base);
     let (built, image) = build(dir.path(), Vec::new(), &opts(Compression::Uncompressed)).unwrap();
-    assert_eq!(built.id, id_of(&image));
+    assert_eq!(built.id, Some(id_of(&image)));
     assert_eq!(built.tar_size, image.len() as u64);
 
     let (scanned, seen) = collect(&image);
-    assert_eq!(scanned.id, built.id);
+    assert_eq!(Some(scanned.id), built.id);
     assert_eq!(scanned.manifest, MANIFEST);
     assert_eq!(scanned.entries, built.entries);
     assert_eq!(seen.len() as u64, built.entries);
@@ -202,7 +218,7 @@ fn every_compression_gives_the_same_id_and_is_detected() {
             let (built, image) = build(dir.path(), Vec::new(), &o).unwrap();
             assert_eq!(built.id, plain.id, "{c}");
             let s = validate(&image[..]).unwrap();
-            assert_eq!((s.id, s.compression), (plain.id.clone(), c));
+            assert_eq!((Some(s.id), s.compression), (plain.id.clone(), c));
             assert_eq!(s.tar_size, tar.len() as u64);
             if c != Compression::Uncompressed {
                 assert!(image.len() < tar.len(), "{c} compresses");
@@ -308,4 +324,21 @@ fn output_errors_are_reported_for_every_compression() {
         assert!(matches!(e, BuildError::Write(_)), "{c}: {e}");
         assert!(e.to_string().contains("device full"), "{c}: {e}");
     }
+}
+
+#[test]
+fn skipping_the_id_writes_the_same_bytes() {
+    let (dir, _) = sample_layout();
+    let (with, a) = build(dir.path(), Vec::new(), &opts(Compression::Gzip)).unwrap();
+    let o = BuildOptions {
+        image_id: false,
+        ..opts(Compression::Gzip)
+    };
+    let (without, b) = build(dir.path(), Vec::new(), &o).unwrap();
+    assert_eq!(without.id, None);
+    assert_eq!(
+        a, b,
+        "gzip output is deterministic and independent of hashing"
+    );
+    assert_eq!(Some(validate(&b[..]).unwrap().id), with.id);
 }
