@@ -63,17 +63,19 @@ pub struct Service {
 }
 
 impl Service {
-    /// Binds a loopback port.
-    pub fn bind() -> std::io::Result<Service> {
+    /// Binds a free port on `ip` (loopback, or the pod network's host-side address).
+    pub fn bind(ip: std::net::IpAddr) -> std::io::Result<Service> {
         Ok(Service {
-            listener: TcpListener::bind("127.0.0.1:0")?,
+            listener: TcpListener::bind((ip, 0))?,
         })
     }
 
     /// The base URL for `token`.
     pub fn url(&self, token: &str) -> String {
-        let port = self.listener.local_addr().map(|a| a.port()).unwrap_or(0);
-        format!("http://127.0.0.1:{port}/{token}")
+        match self.listener.local_addr() {
+            Ok(a) => format!("http://{a}/{token}"),
+            Err(_) => String::new(),
+        }
     }
 
     /// Serves in a background thread until the process exits.
@@ -267,7 +269,7 @@ mod tests {
 
     #[test]
     fn endpoints_and_hmac() {
-        let svc = Service::bind().unwrap();
+        let svc = Service::bind(std::net::Ipv4Addr::LOCALHOST.into()).unwrap();
         let url = svc.url("tok");
         let uuid = "6733c3d1-2e6a-4fda-9f9d-3d8ef5d1d2a4".to_string();
         let mut apps = HashMap::new();

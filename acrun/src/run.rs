@@ -109,6 +109,7 @@ struct Net {
     netns: Option<OwnedFd>,
     path: Option<PathBuf>,
     uuid: String,
+    gateway: Option<std::net::IpAddr>,
 }
 
 impl Drop for Net {
@@ -124,11 +125,39 @@ impl Drop for Net {
     }
 }
 
-fn setup_net(pod: &PodDir, opts: &PodOptions, mode: NetMode) -> Result<Net> {
+/// `NAME:PROTO:PORT` of every app port, for acnet's `--pod-port`.
+fn pod_ports(manifest: &PodManifest, store: &Store) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for ra in manifest.apps.iter().flatten() {
+        let app = match (&ra.app, &ra.image.id) {
+            (Some(a), _) => Some(a.clone()),
+            (None, Some(id)) => store.manifest(id)?.app,
+            (None, None) => None,
+        };
+        for p in app.iter().flat_map(|a| a.ports.iter()) {
+            out.push(format!("{}:{}:{}", p.name.as_str(), p.protocol, p.port));
+        }
+    }
+    Ok(out)
+}
+
+/// The first gateway in acnet's result lines (CNI result shape).
+pub fn gateway_of(result: &[u8]) -> Option<std::net::IpAddr> {
+    String::from_utf8_lossy(result).lines().find_map(|l| {
+        let v: serde_json::Value = serde_json::from_str(l).ok()?;
+        v["ips"]
+            .as_array()?
+            .iter()
+            .find_map(|ip| ip["gateway"].as_str()?.parse().ok())
+    })
+}
+
+fn setup_net(pod: &PodDir, opts: &PodOptions, mode: NetMode, ports: &[String]) -> Result<Net> {
     let mut net = Net {
         netns: None,
         path: None,
         uuid: pod.uuid.clone(),
+        gateway: None,
     };
     if mode != NetMode::Joined {
         return Ok(net);
@@ -144,6 +173,9 @@ fn setup_net(pod: &PodDir, opts: &PodOptions, mode: NetMode) -> Result<Net> {
     for port in &opts.ports {
         cmd.arg("--port").arg(port);
     }
+    for p in ports {
+        cmd.arg("--pod-port").arg(p);
+    }
     let out = cmd
         .output()
         .map_err(|e| Error::Invalid(format!("running acnet: {e}")))?;
@@ -155,6 +187,7 @@ fn setup_net(pod: &PodDir, opts: &PodOptions, mode: NetMode) -> Result<Net> {
     }
     appc::fsutil::atomic_write(pod.path.join("net.json"), &out.stdout)
         .map_err(at(&pod.path.join("net.json")))?;
+    net.gateway = gateway_of(&out.stdout);
     Ok(net)
 }
 
@@ -262,8 +295,11 @@ pub fn run_prepared(
     let token = hex::encode(random_bytes(16)?);
     let key = random_bytes(64)?;
     write_private(&pod.path.join("hmac-key"), &key)?;
+    let net = setup_net(pod, opts, opts.net_mode()?, &pod_ports(&manifest, store)?)?;
     let service = if opts.metadata {
-        Some(metadata::Service::bind().map_err(io_err("binding the metadata service"))?)
+        // With acnet's networks the pod reaches the host at its gateway address.
+        let ip = net.gateway.unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
+        Some(metadata::Service::bind(ip).map_err(io_err("binding the metadata service"))?)
     } else {
         None
     };
@@ -273,7 +309,6 @@ pub fn run_prepared(
     let plan_bytes = serde_json::to_vec(&plan).map_err(|e| Error::Invalid(e.to_string()))?;
     write_private(&pod.path.join("plan.json"), &plan_bytes)?;
     let meta = pod_meta(pod, dir, &manifest, store, token, key)?;
-    let net = setup_net(pod, opts, plan.net)?;
 
     let mut flags =
         libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
@@ -304,7 +339,8 @@ pub fn run_prepared(
     .spawn()
     .map_err(io_err("starting the pod's init"))?;
     let mut w = fs::File::from(plan_w);
-    plan::send(&mut w, &plan).map_err(io_err("sending the plan"))?;
+    // If init died before reading, its exit status tells why; the wait below reports it.
+    let _ = plan::send(&mut w, &plan);
     drop(w);
     let created = pod.state_file().map(|s| s.created).unwrap_or(0);
     pod.write_state(&StateFile {
@@ -351,10 +387,16 @@ pub fn run_prepared(
         }
     };
     let mut failure = None;
+    let mut started = false;
     while let Ok(ev) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
-        if let Event::Failed { message } = ev {
-            failure = Some(message);
+        match ev {
+            Event::Failed { message } => failure = Some(message),
+            Event::Started => started = true,
+            Event::AppExited { .. } => {}
         }
+    }
+    if failure.is_none() && !started {
+        failure = Some(format!("exited with {status} before starting the apps"));
     }
     drop(net);
     pod.write_state(&StateFile {

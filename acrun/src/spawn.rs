@@ -54,8 +54,9 @@ impl InitSpawn<'_> {
         let envp = [std::ptr::null::<libc::c_char>()];
         let plan_fd = high(&self.plan)?;
         let event_fd = high(&self.events)?;
-        let netns = self.netns.map(|f| f.as_raw_fd());
-        let stdin = self.stdin.map(|f| f.as_raw_fd());
+        // Every fd the child uses goes above 10, clear of the 3 and 4 it dup2s onto.
+        let netns = self.netns.map(high).transpose()?;
+        let stdin = self.stdin.map(high).transpose()?;
         let root = c"/";
         // SAFETY: a fork-like clone (no new stack, SIGCHLD to the parent). The child only
         // makes async-signal-safe system calls on data prepared above, then execs or exits.
@@ -73,8 +74,12 @@ impl InitSpawn<'_> {
             let e = io::Error::last_os_error();
             // SAFETY: closing fds we own copies of.
             unsafe {
-                libc::close(plan_fd);
-                libc::close(event_fd);
+                for fd in [Some(plan_fd), Some(event_fd), netns, stdin]
+                    .into_iter()
+                    .flatten()
+                {
+                    libc::close(fd);
+                }
             }
             return Err(e);
         }
@@ -131,8 +136,12 @@ impl InitSpawn<'_> {
         }
         // SAFETY: closing the parent's copies.
         unsafe {
-            libc::close(plan_fd);
-            libc::close(event_fd);
+            for fd in [Some(plan_fd), Some(event_fd), netns, stdin]
+                .into_iter()
+                .flatten()
+            {
+                libc::close(fd);
+            }
         }
         Ok(pid as i32)
     }

@@ -609,3 +609,65 @@ fn stop_kills_after_grace_and_enter_joins_cgroups() {
         err(&o)
     );
 }
+
+#[test]
+fn acnet_network_and_metadata_through_the_gateway() {
+    let Some(f) = fixture() else { return };
+    let acnet = std::path::Path::new(env!("CARGO_BIN_EXE_acrun")).with_file_name("acnet");
+    if !acnet.exists() {
+        eprintln!("skipping: acnet is not built (cargo build --workspace --bins)");
+        return;
+    }
+    // A network of our own (no NAT, no default route), state and nft table in temp places.
+    let conf = f.tmp.path().join("net.d");
+    fs::create_dir(&conf).unwrap();
+    fs::write(
+        conf.join("t.conf"),
+        r#"{"cniVersion":"1.0.0","name":"acruntest","type":"acnet-ptp","subnet":"172.31.250.0/24","ipMasq":false,"defaultRoute":false}"#,
+    )
+    .unwrap();
+    let data = f.tmp.path().join("netdata");
+    let table = format!("acnet_t{}", std::process::id());
+    f.sh_image(
+        "example.com/net",
+        "grep -c 172.31.250. /proc/net/fib_trie >/dev/null && echo has-address; \
+         wget -qO- $AC_METADATA_URL/acMetadata/v1/pod/uuid; echo",
+    );
+    let envs = [
+        ("ACNET_DATA_DIR", data.as_os_str()),
+        ("ACNET_CONFIG_DIR", conf.as_os_str()),
+        (
+            "ACNET_VENDOR_CONFIG_DIR",
+            f.tmp.path().join("none").into_os_string().leak(),
+        ),
+        ("ACNET_NFT_TABLE", std::ffi::OsStr::new(&table)),
+    ];
+    let uuid_file = f.tmp.path().join("uuid");
+    let o = f
+        .acrun()
+        .args(["run", "--net=acruntest", "--uuid-file-save"])
+        .arg(&uuid_file)
+        .arg("example.com/net")
+        .envs(envs)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", err(&o));
+    let uuid = fs::read_to_string(&uuid_file).unwrap();
+    assert_eq!(
+        out(&o),
+        format!("has-address\n{}\n", uuid.trim()),
+        "{}",
+        err(&o)
+    );
+    // acnet del ran: no pod record left, the namespace file is gone.
+    let ls = std::process::Command::new(&acnet)
+        .args(["ls", "--json"])
+        .envs(envs)
+        .output()
+        .unwrap();
+    assert_eq!(out(&ls), "", "{}", err(&ls));
+    assert!(!f.pods.join(uuid.trim()).join("netns").exists());
+    let _ = std::process::Command::new("nft")
+        .args(["delete", "table", "inet", &table])
+        .output();
+}

@@ -41,7 +41,7 @@ pub fn fixture() -> Option<Fixture> {
 
 const APPLETS: &[&str] = &[
     "sh", "true", "false", "echo", "cat", "ls", "id", "pwd", "env", "hostname", "sleep", "touch",
-    "test", "grep", "mkdir", "stat", "head", "wc", "dd", "ln", "rm", "chmod",
+    "test", "grep", "mkdir", "stat", "head", "wc", "dd", "ln", "rm", "chmod", "wget",
 ];
 
 impl Fixture {
