@@ -27,8 +27,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Runs a pod of one or more images (or of image JSON lines on stdin) and waits for it.
+    #[command(
+        after_help = "Examples:\n  acrun run example.com/app:1.0\n  acstore import app.aci | acrun run --net=host\n  acrun run --volume data,kind=empty db.example.com/db web.example.com/web --exec=/bin/httpd -- -f ---\n  acrun run --pod-manifest pod.json\n\nExit status: the first failing app's; 254 for acrun's own failures."
+    )]
     Run(RunArgs),
     /// Prepares a pod without starting it; prints its UUID.
+    #[command(
+        after_help = "Examples:\n  UUID=$(acrun prepare example.com/app)\n  acrun run-prepared $UUID"
+    )]
     Prepare(RunArgs),
     /// Runs a prepared pod.
     RunPrepared {
@@ -53,6 +59,7 @@ pub enum Command {
         wait: bool,
     },
     /// Stops a running pod: SIGTERM, then SIGKILL after its grace period.
+    #[command(after_help = "Examples:\n  acrun stop 6a0f5e1c\n  acrun stop --force 6a0f5e1c")]
     Stop {
         /// SIGKILL at once.
         #[arg(long)]
@@ -67,12 +74,16 @@ pub enum Command {
         uuids: Vec<String>,
     },
     /// Removes exited pods older than the grace period.
+    #[command(after_help = "Examples:\n  acrun gc\n  acrun gc --grace-period 0s")]
     Gc {
         /// Keep exited pods younger than this.
         #[arg(long, default_value = "30m", value_parser = parse_duration_ms)]
         grace_period: u64,
     },
     /// Runs a command inside a running app (its root, namespaces and capabilities).
+    #[command(
+        after_help = "Examples:\n  acrun enter 6a0f5e1c\n  acrun enter --app web 6a0f5e1c /bin/ps"
+    )]
     Enter {
         /// The app (default: the pod's only app).
         #[arg(long)]
