@@ -53,11 +53,13 @@ fn mount_root(app: &AppPlan) -> Result<()> {
             app.name
         )));
     }
+    // nodev wherever an app can write: CAP_MKNOD (in the spec's default set) must not turn
+    // into reading the host's disks through a node made in the image or a volume.
     if let Err(e) = mount(
         Some(Path::new("overlay")),
         &root,
         Some("overlay"),
-        0,
+        NODEV,
         Some(&opts),
     ) {
         eprintln!(
@@ -78,33 +80,32 @@ fn mount_root(app: &AppPlan) -> Result<()> {
         }
         mount(Some(&root), &root, None, libc::MS_BIND, None)
             .map_err(ctx(format!("bind {}", root.display())))?;
+        mount(
+            None,
+            &root,
+            None,
+            libc::MS_BIND | libc::MS_REMOUNT | NODEV,
+            None,
+        )
+        .map_err(ctx(format!("nodev {}", root.display())))?;
     }
     Ok(())
 }
 
-fn mkdev(dev: &OwnedFd, name: &str, major: u32, minor: u32) -> Result<()> {
-    rustix::fs::mknodat(
+/// Puts the host's device `host` at `/dev/<name>` by bind mount: the pod's /dev is nodev, so
+/// only these nodes work there.
+fn bind_dev(dev: &OwnedFd, name: &str, host: &str) -> Result<()> {
+    let fd: OwnedFd = rustix::fs::openat(
         dev,
         name,
-        rustix::fs::FileType::CharacterDevice,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC,
         Mode::from_raw_mode(0o666),
-        rustix::fs::makedev(major, minor),
     )
     .map_err(|e| Error::Io {
-        what: format!("mknod /dev/{name}"),
+        what: format!("create /dev/{name}"),
         source: e.into(),
     })?;
-    // The umask may have trimmed the mode.
-    rustix::fs::chmodat(
-        dev,
-        name,
-        Mode::from_raw_mode(0o666),
-        rustix::fs::AtFlags::empty(),
-    )
-    .map_err(|e| Error::Io {
-        what: format!("chmod /dev/{name}"),
-        source: e.into(),
-    })
+    bind_onto(Path::new(host), &fd, 0, name)
 }
 
 fn bind_onto(src: &Path, target: &OwnedFd, flags: libc::c_ulong, what: &str) -> Result<()> {
@@ -225,7 +226,7 @@ pub fn setup_app(plan: &Plan, app: &AppPlan, shm: &Path) -> Result<()> {
         Some(Path::new("tmpfs")),
         &fd_path(&dev_mp),
         Some("tmpfs"),
-        NOSUID | libc::MS_STRICTATIME,
+        NOSUID | NODEV | libc::MS_STRICTATIME,
         Some("mode=755,size=65536k"),
     )
     .map_err(ctx("mount /dev".into()))?;
@@ -236,18 +237,11 @@ pub fn setup_app(plan: &Plan, app: &AppPlan, shm: &Path) -> Result<()> {
         0,
     )
     .map_err(ctx("open /dev".into()))?;
-    for (name, maj, min) in [
-        ("null", 1, 3),
-        ("zero", 1, 5),
-        ("full", 1, 7),
-        ("random", 1, 8),
-        ("urandom", 1, 9),
-        ("tty", 5, 0),
-    ] {
-        mkdev(&dev, name, maj, min)?;
+    for name in ["null", "zero", "full", "random", "urandom", "tty"] {
+        bind_dev(&dev, name, &format!("/dev/{name}"))?;
     }
     // The host console must not be reachable: /dev/console is the null device here.
-    mkdev(&dev, "console", 1, 3)?;
+    bind_dev(&dev, "console", "/dev/null")?;
     for (link, to) in [
         ("ptmx", "pts/ptmx"),
         ("fd", "/proc/self/fd"),
@@ -310,18 +304,17 @@ pub fn setup_app(plan: &Plan, app: &AppPlan, shm: &Path) -> Result<()> {
         };
         let rec = if b.recursive { libc::MS_REC } else { 0 };
         bind_onto(&b.source, &target, rec, &b.target)?;
-        if b.read_only {
-            let fd = open_in_root(&root, Path::new(rel), OFlags::PATH, 0)
-                .map_err(ctx(b.target.clone()))?;
-            mount(
-                None,
-                &fd_path(&fd),
-                None,
-                libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | NOSUID | NODEV,
-                None,
-            )
-            .map_err(ctx(format!("volume {} read-only", b.volume)))?;
-        }
+        let ro = if b.read_only { libc::MS_RDONLY } else { 0 };
+        let fd =
+            open_in_root(&root, Path::new(rel), OFlags::PATH, 0).map_err(ctx(b.target.clone()))?;
+        mount(
+            None,
+            &fd_path(&fd),
+            None,
+            libc::MS_BIND | libc::MS_REMOUNT | ro | NOSUID | NODEV,
+            None,
+        )
+        .map_err(ctx(format!("volume {} flags", b.volume)))?;
     }
 
     if open_in_root(
@@ -342,7 +335,7 @@ pub fn setup_app(plan: &Plan, app: &AppPlan, shm: &Path) -> Result<()> {
             None,
             &rootfs,
             None,
-            libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY,
+            libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | NODEV,
             None,
         )
         .map_err(ctx("read-only root".into()))?;

@@ -321,6 +321,10 @@ fn escapes_fail() {
     let marker = f.tmp.path().join("host-secret");
     fs::write(&marker, "secret").unwrap();
     let exe = env!("CARGO_BIN_EXE_acrun");
+    // The block device holding the host's root: with CAP_MKNOD an app can make a node for it,
+    // but every place it can write is nodev.
+    let dev = rustix::fs::stat("/").unwrap().st_dev;
+    let disk = format!("{} {}", rustix::fs::major(dev), rustix::fs::minor(dev));
     let before = fs::metadata(exe).unwrap().len();
     f.image(
         "example.com/escape",
@@ -333,8 +337,9 @@ fn escapes_fail() {
                 "echo x >> /proc/1/exe 2>/dev/null && echo exe-writable || echo exe-safe; ",
                 "cat /data/host-secret 2>/dev/null || echo no-host-path; ",
                 "mount -t proc proc /mnt 2>/dev/null && echo mounted || echo no-mount; ",
-                "mknod /dev/sda1 b 8 1 2>/dev/null; cat /dev/sda1 2>/dev/null | head -c 1 | wc -c",
+                "for d in /dev/disk /tmp/disk /data/disk; do mknod $d b $DISK 2>/dev/null && echo made; head -c 1 $d 2>/dev/null | wc -c; done",
             )],
+            "environment": [{"name": "DISK", "value": disk}],
             "user": "0", "group": "0",
             "mountPoints": [{"name": "data", "path": "/data"}]
         }),
@@ -342,6 +347,7 @@ fn escapes_fail() {
             // A symlink to a host path: the volume must land inside the image, not there.
             std::os::unix::fs::symlink(f.tmp.path(), r.join("data")).unwrap();
             fs::create_dir(r.join("mnt")).unwrap();
+            fs::create_dir(r.join("tmp")).unwrap();
         },
     );
     let o = f.run(&["run", "--volume", "data,kind=empty", "example.com/escape"]);
@@ -354,7 +360,11 @@ fn escapes_fail() {
     assert_eq!(lines[4], "exe-safe", "{s}");
     assert_eq!(lines[5], "no-host-path", "{s}");
     assert_eq!(lines[6], "no-mount", "{s}");
-    assert_eq!(lines[7], "0", "raw disk readable: {s}");
+    assert_eq!(
+        &lines[7..],
+        ["made", "0", "made", "0", "made", "0"],
+        "raw disk readable: {s}"
+    );
     assert_eq!(fs::metadata(exe).unwrap().len(), before);
     assert_eq!(fs::read_to_string(&marker).unwrap(), "secret");
     // The empty volume went inside the pod: no host file appeared next to the marker.
