@@ -150,6 +150,10 @@ pub struct RunArgs {
     /// Write the pod UUID to FILE.
     #[arg(long, value_name = "FILE")]
     pub uuid_file_save: Option<PathBuf>,
+    /// Copy each image's tree into the pod instead of overlayfs (slower; for filesystems
+    /// where overlayfs cannot be used).
+    #[arg(long)]
+    pub no_overlay: bool,
     /// Do not serve the metadata service.
     #[arg(long)]
     pub no_metadata: bool,

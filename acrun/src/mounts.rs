@@ -39,7 +39,7 @@ fn ctx(what: String) -> impl FnOnce(std::io::Error) -> Error {
 }
 
 /// Mounts the app's root: overlayfs over the rendered tree (a copy when overlayfs fails).
-fn mount_root(app: &AppPlan) -> Result<()> {
+fn mount_root(app: &AppPlan, no_overlay: bool) -> Result<()> {
     let root = app.rootfs();
     let opts = format!(
         "lowerdir={},upperdir={},workdir={}",
@@ -47,7 +47,7 @@ fn mount_root(app: &AppPlan) -> Result<()> {
         app.dir.join("upper").display(),
         app.dir.join("work").display()
     );
-    if opts.contains(',') && opts.matches(',').count() != 2 || opts.contains(':') {
+    if opts.matches(',').count() != 2 || opts.contains(':') {
         return Err(Error::Invalid(format!(
             "app {}: paths with ',' or ':' cannot be given to overlayfs",
             app.name
@@ -55,17 +55,24 @@ fn mount_root(app: &AppPlan) -> Result<()> {
     }
     // nodev wherever an app can write: CAP_MKNOD (in the spec's default set) must not turn
     // into reading the host's disks through a node made in the image or a volume.
-    if let Err(e) = mount(
-        Some(Path::new("overlay")),
-        &root,
-        Some("overlay"),
-        NODEV,
-        Some(&opts),
-    ) {
-        eprintln!(
-            "acrun: app {}: overlayfs: {e}; copying the tree instead",
-            app.name
-        );
+    let overlay = if no_overlay {
+        Err(std::io::Error::other("--no-overlay"))
+    } else {
+        mount(
+            Some(Path::new("overlay")),
+            &root,
+            Some("overlay"),
+            NODEV,
+            Some(&opts),
+        )
+    };
+    if let Err(e) = overlay {
+        if !no_overlay {
+            eprintln!(
+                "acrun: app {}: overlayfs: {e}; copying the tree instead",
+                app.name
+            );
+        }
         let st = std::process::Command::new("cp")
             .arg("-a")
             .arg(format!("{}/.", app.lower.display()))
@@ -160,7 +167,7 @@ fn write_if_missing(root: &OwnedFd, rel: &str, content: &str) -> Result<()> {
 /// Mounts /proc (with its masks), /sys, /dev and friends, the volumes and the generated /etc
 /// files into the app's root; then makes the root read-only if asked.
 pub fn setup_app(plan: &Plan, app: &AppPlan, shm: &Path) -> Result<()> {
-    mount_root(app)?;
+    mount_root(app, plan.no_overlay)?;
     let rootfs = app.rootfs();
     let root: OwnedFd = std::fs::File::open(&rootfs)
         .map_err(ctx(rootfs.display().to_string()))?

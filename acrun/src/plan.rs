@@ -116,6 +116,9 @@ pub struct Plan {
     pub sysctls: Vec<(String, String)>,
     /// Grace period between SIGTERM and SIGKILL, milliseconds.
     pub grace_ms: u64,
+    /// Copy the trees instead of overlayfs.
+    #[serde(default)]
+    pub no_overlay: bool,
     /// The apps.
     pub apps: Vec<AppPlan>,
 }

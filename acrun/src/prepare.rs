@@ -39,6 +39,9 @@ pub struct PodOptions {
     pub metadata: bool,
     /// Grace period, milliseconds.
     pub grace_ms: u64,
+    /// Copy trees instead of overlayfs.
+    #[serde(default)]
+    pub no_overlay: bool,
 }
 
 impl PodOptions {
@@ -56,6 +59,7 @@ impl PodOptions {
             },
             metadata: !args.no_metadata,
             grace_ms: args.grace,
+            no_overlay: args.no_overlay,
         }
     }
 
@@ -705,6 +709,7 @@ pub fn build_plan(
         resolv,
         sysctls,
         grace_ms: opts.grace_ms,
+        no_overlay: opts.no_overlay,
         apps,
     })
 }

@@ -193,6 +193,11 @@ fn readonly_rootfs() {
     assert_eq!(out(&o), "refused\n", "{}", err(&o));
     let o = f.run(&["run", "example.com/ro"]);
     assert_eq!(out(&o), "wrote\n", "{}", err(&o));
+    // The copy instead of overlayfs, read-only too.
+    let o = f.run(&["run", "--no-overlay", "example.com/ro", "--readonly-rootfs"]);
+    assert_eq!(out(&o), "refused\n", "{}", err(&o));
+    let o = f.run(&["run", "--no-overlay", "example.com/ro"]);
+    assert_eq!(out(&o), "wrote\n", "{}", err(&o));
 }
 
 #[test]

@@ -455,7 +455,7 @@ _acrun() {
             return 0
             ;;
         acrun__subcmd__prepare)
-            opts="-h --pod-manifest --volume --net --port --dns --hostname --inherit-env --set-env-file --grace --interactive --uuid-file-save --no-metadata --exec --name --user --group --working-dir --set-env --mount --readonly-rootfs --caps-retain --caps-remove --seccomp --memory --cpu --dir --store-dir --help"
+            opts="-h --pod-manifest --volume --net --port --dns --hostname --inherit-env --set-env-file --grace --interactive --uuid-file-save --no-overlay --no-metadata --exec --name --user --group --working-dir --set-env --mount --readonly-rootfs --caps-retain --caps-remove --seccomp --memory --cpu --dir --store-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -583,7 +583,7 @@ _acrun() {
             return 0
             ;;
         acrun__subcmd__run)
-            opts="-h --pod-manifest --volume --net --port --dns --hostname --inherit-env --set-env-file --grace --interactive --uuid-file-save --no-metadata --exec --name --user --group --working-dir --set-env --mount --readonly-rootfs --caps-retain --caps-remove --seccomp --memory --cpu --dir --store-dir --help"
+            opts="-h --pod-manifest --volume --net --port --dns --hostname --inherit-env --set-env-file --grace --interactive --uuid-file-save --no-overlay --no-metadata --exec --name --user --group --working-dir --set-env --mount --readonly-rootfs --caps-retain --caps-remove --seccomp --memory --cpu --dir --store-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -66,6 +66,7 @@ complete -c acrun -n "__fish_acrun_using_subcommand run" -l dir -d 'Pod data dir
 complete -c acrun -n "__fish_acrun_using_subcommand run" -l store-dir -d 'Image store directory (as acstore\'s --store-dir)' -r -F
 complete -c acrun -n "__fish_acrun_using_subcommand run" -l inherit-env -d 'Pass the host environment to the apps (the apps\' own values win)'
 complete -c acrun -n "__fish_acrun_using_subcommand run" -l interactive -d 'Connect stdin to the (single) app'
+complete -c acrun -n "__fish_acrun_using_subcommand run" -l no-overlay -d 'Copy each image\'s tree into the pod instead of overlayfs (slower; for filesystems where overlayfs cannot be used)'
 complete -c acrun -n "__fish_acrun_using_subcommand run" -l no-metadata -d 'Do not serve the metadata service'
 complete -c acrun -n "__fish_acrun_using_subcommand run" -l readonly-rootfs -d 'Mount the app\'s root read-only'
 complete -c acrun -n "__fish_acrun_using_subcommand run" -s h -l help -d 'Print help'
@@ -94,6 +95,7 @@ complete -c acrun -n "__fish_acrun_using_subcommand prepare" -l dir -d 'Pod data
 complete -c acrun -n "__fish_acrun_using_subcommand prepare" -l store-dir -d 'Image store directory (as acstore\'s --store-dir)' -r -F
 complete -c acrun -n "__fish_acrun_using_subcommand prepare" -l inherit-env -d 'Pass the host environment to the apps (the apps\' own values win)'
 complete -c acrun -n "__fish_acrun_using_subcommand prepare" -l interactive -d 'Connect stdin to the (single) app'
+complete -c acrun -n "__fish_acrun_using_subcommand prepare" -l no-overlay -d 'Copy each image\'s tree into the pod instead of overlayfs (slower; for filesystems where overlayfs cannot be used)'
 complete -c acrun -n "__fish_acrun_using_subcommand prepare" -l no-metadata -d 'Do not serve the metadata service'
 complete -c acrun -n "__fish_acrun_using_subcommand prepare" -l readonly-rootfs -d 'Mount the app\'s root read-only'
 complete -c acrun -n "__fish_acrun_using_subcommand prepare" -s h -l help -d 'Print help'
