@@ -686,3 +686,28 @@ fn acnet_network_and_metadata_through_the_gateway() {
         .args(["delete", "table", "inet", &table])
         .output();
 }
+
+#[test]
+fn dns_and_interactive_stdin() {
+    let Some(f) = fixture() else { return };
+    f.sh_image("example.com/dns", "cat /etc/resolv.conf; cat");
+    let mut c = f.acrun();
+    c.args([
+        "run",
+        "--interactive",
+        "--dns",
+        "192.0.2.53",
+        "example.com/dns",
+    ])
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"typed\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(out(&o), "nameserver 192.0.2.53\ntyped\n", "{}", err(&o));
+    // Without --interactive the app reads nothing.
+    let o = f.run(&["run", "example.com/dns"]);
+    assert!(o.status.success());
+    assert!(!out(&o).contains("typed"));
+}
