@@ -450,12 +450,16 @@ pub fn isolator_report(app: &App) -> Vec<(String, bool)> {
                         | IsolatorValue::NoNewPrivileges(_)
                         | IsolatorValue::OomScoreAdj(_)
                         | IsolatorValue::Memory(_)
-                        | IsolatorValue::SeccompRemove(_)
-                        | IsolatorValue::SeccompRetain(_)
                         | IsolatorValue::Cpu(_)
                 )
             );
-            (i.name().as_str().to_string(), enforced)
+            // Seccomp filters are built for x86_64 only.
+            let seccomp = cfg!(target_arch = "x86_64")
+                && matches!(
+                    i.value(),
+                    Some(IsolatorValue::SeccompRemove(_) | IsolatorValue::SeccompRetain(_))
+                );
+            (i.name().as_str().to_string(), enforced || seccomp)
         })
         .collect()
 }
