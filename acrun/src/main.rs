@@ -11,7 +11,12 @@ use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `acfetch IMAGE | acrun`: with no arguments at all and image lines on stdin, run them.
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.len() == 1 && !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        args.push("run".into());
+    }
+    let cli = Cli::parse_from(args);
     if matches!(cli.command, Command::Init) {
         return ExitCode::from(acrun::init::main().clamp(0, 255) as u8);
     }
