@@ -55,7 +55,7 @@ make_tree() {
   # reaches a pipeline under pipefail.
   find /usr/lib/x86_64-linux-gnu /usr/share -xdev -type f -size -8M -printf '%s %p\n' 2>/dev/null |
     sort -k2 >"$tag.list"
-  awk -v max=$((mb * 1000 * 1000)) 'NR % 16 == 0 { t += $1; if (t > max) exit; print substr($0, index($0, " ") + 1) }' "$tag.list" >"$tag.files"
+  awk -v max=$((mb * 1000 * 1000)) 'NR % 8 == 0 { t += $1; if (t > max) exit; print substr($0, index($0, " ") + 1) }' "$tag.list" >"$tag.files"
   tar -cf - --files-from="$tag.files" 2>/dev/null | tar -xf - -C "$dir"
   rm -f "$tag.list" "$tag.files"
   touch "$tag.complete"
