@@ -322,6 +322,12 @@ pub fn setup_app(plan: &Plan, app: &AppPlan, shm: &Path) -> Result<()> {
             None,
         )
         .map_err(ctx(format!("volume {} flags", b.volume)))?;
+        if b.read_only && b.recursive {
+            // The remount above only covers the top mount; submounts of a recursive bind stay
+            // writable unless the attribute is set on the whole tree.
+            set_tree_read_only(&fd)
+                .map_err(ctx(format!("volume {} read-only submounts", b.volume)))?;
+        }
     }
 
     if open_in_root(
@@ -444,4 +450,40 @@ fn write_file(path: &std::ffi::CStr, data: &[u8]) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Makes a mount and every mount below it read-only (`mount_setattr` with `AT_RECURSIVE`).
+fn set_tree_read_only(fd: &impl std::os::fd::AsRawFd) -> std::io::Result<()> {
+    #[repr(C)]
+    struct MountAttr {
+        attr_set: u64,
+        attr_clr: u64,
+        propagation: u64,
+        userns_fd: u64,
+    }
+    const MOUNT_ATTR_RDONLY: u64 = 0x1;
+    const AT_RECURSIVE: libc::c_uint = 0x8000;
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_RDONLY,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    // SAFETY: the path is a valid empty C string, attr lives across the call and its size is
+    // passed exactly, as the syscall requires.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            (libc::AT_EMPTY_PATH as libc::c_uint) | AT_RECURSIVE,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }

@@ -206,10 +206,28 @@ fn volumes_host_and_empty() {
     let host = f.tmp.path().join("hostdir");
     fs::create_dir(&host).unwrap();
     fs::write(host.join("in"), "from host").unwrap();
+    // A submount inside the host volume must be read-only in the pod too.
+    fs::create_dir(host.join("sub")).unwrap();
+    let st = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "tmpfs"])
+        .arg(host.join("sub"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .status();
+        }
+    }
+    let _sub = Unmount(host.join("sub"));
     f.image(
         "example.com/vol",
         serde_json::json!({
-            "exec": ["/bin/sh", "-c", "cat /h/in; touch /h/new 2>/dev/null && echo h-writable || echo h-readonly; touch /e/$AC_APP_NAME; stat -c %a /e; sleep 0.3; ls /e"],
+            "exec": ["/bin/sh", "-c", "cat /h/in; touch /h/new 2>/dev/null && echo h-writable || echo h-readonly; touch /h/sub/new 2>/dev/null && echo sub-writable || echo sub-readonly; touch /e/$AC_APP_NAME; stat -c %a /e; sleep 0.3; ls /e"],
             "user": "0", "group": "0",
             "mountPoints": [{"name": "hv", "path": "/h", "readOnly": true}, {"name": "ev", "path": "/e"}]
         }),
@@ -231,6 +249,7 @@ fn volumes_host_and_empty() {
     let s = out(&o);
     assert_eq!(s.matches("from host").count(), 2, "{s}");
     assert_eq!(s.matches("h-readonly").count(), 2, "{s}");
+    assert_eq!(s.matches("sub-readonly").count(), 2, "{s}");
     assert!(s.contains("700"), "{s}");
     // The empty volume is shared by both apps.
     assert!(s.contains("one\ntwo\n"), "{s}");
