@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use appc::cli::CompressionArg;
+use clap::{Args, Parser, Subcommand};
 
 const AFTER_HELP: &str = "\
 Images are named by ID (sha512-...), by a unique ID prefix (at least sha512- and one hex digit),
@@ -38,21 +39,6 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// Compression of an exported ACI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CompressionArg {
-    /// gzip on all cores.
-    Gzip,
-    /// bzip2.
-    Bzip2,
-    /// xz.
-    Xz,
-    /// zstd.
-    Zstd,
-    /// The stored tar, byte for byte.
-    None,
 }
 
 /// The subcommands of `acstore`.

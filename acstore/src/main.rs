@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use acstore::cli::{Cli, Command, CompressionArg, ExportArgs, LsArgs};
+use acstore::cli::{Cli, Command, ExportArgs, LsArgs};
 use acstore::record::{FIELDS, ImageInfo};
 use acstore::store::{ImportOptions, Store};
 use anyhow::{Context, Result, bail};
@@ -237,13 +237,7 @@ fn sort_key(i: &ImageInfo, key: &str) -> (String, i64) {
 
 fn export(store: &Store, args: &ExportArgs) -> Result<()> {
     let info = store.resolve(&args.reference)?;
-    let compression = match args.compression {
-        CompressionArg::Gzip => Compression::Gzip,
-        CompressionArg::Bzip2 => Compression::Bzip2,
-        CompressionArg::Xz => Compression::Xz,
-        CompressionArg::Zstd => Compression::Zstd,
-        CompressionArg::None => Compression::Uncompressed,
-    };
+    let compression: Compression = args.compression.into();
     if args.output == Path::new("-") {
         let stdout = io::stdout();
         if stdout.is_terminal() {

@@ -5,7 +5,9 @@ use std::path::Path;
 use appc::aci::{self, BuildError, BuildOptions, Compression};
 use appc::schema::{ImageManifest, check_major_version};
 
-use crate::cli::{BuildArgs, CompressionArg, OutputArgs};
+use appc::cli::CompressionArg;
+
+use crate::cli::{BuildArgs, OutputArgs};
 use crate::input::{Output, OutputError, OutputMode};
 
 /// Why a build failed; each names what it is about.
@@ -27,13 +29,7 @@ pub fn compression(o: &OutputArgs) -> Compression {
     if o.no_compression {
         return Compression::Uncompressed;
     }
-    match o.compression.unwrap_or(CompressionArg::Gzip) {
-        CompressionArg::Gzip => Compression::Gzip,
-        CompressionArg::Bzip2 => Compression::Bzip2,
-        CompressionArg::Xz => Compression::Xz,
-        CompressionArg::Zstd => Compression::Zstd,
-        CompressionArg::None => Compression::Uncompressed,
-    }
+    o.compression.unwrap_or(CompressionArg::Gzip).into()
 }
 
 /// Builds the ACI; returns a warning to print, if any (an older acVersion).

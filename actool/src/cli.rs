@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use appc::cli::CompressionArg;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const AFTER_HELP: &str = "\
@@ -110,21 +111,6 @@ Examples:
         /// Where to write them.
         dir: PathBuf,
     },
-}
-
-/// Compression of a written ACI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CompressionArg {
-    /// gzip, compressed on all cores (the default).
-    Gzip,
-    /// bzip2.
-    Bzip2,
-    /// xz.
-    Xz,
-    /// zstd.
-    Zstd,
-    /// A plain tar.
-    None,
 }
 
 /// Options shared by commands that write an ACI.

@@ -66,11 +66,11 @@ complete -c acstore -n "__fish_acstore_using_subcommand cat-manifest" -l pretty-
 complete -c acstore -n "__fish_acstore_using_subcommand cat-manifest" -s h -l help -d 'Print help'
 complete -c acstore -n "__fish_acstore_using_subcommand cat-manifest" -s V -l version -d 'Print version'
 complete -c acstore -n "__fish_acstore_using_subcommand export" -s o -l output -d 'Where to write it (`-` for stdout)' -r -F
-complete -c acstore -n "__fish_acstore_using_subcommand export" -l compression -d 'Compression of the output' -r -f -a "gzip\t'gzip on all cores'
+complete -c acstore -n "__fish_acstore_using_subcommand export" -l compression -d 'Compression of the output' -r -f -a "gzip\t'gzip, compressed on all cores'
 bzip2\t'bzip2'
 xz\t'xz'
 zstd\t'zstd'
-none\t'The stored tar, byte for byte'"
+none\t'A plain tar'"
 complete -c acstore -n "__fish_acstore_using_subcommand export" -l store-dir -d 'The store directory [default: $ACSTORE_DIR, /var/lib/appc/store for root, $XDG_DATA_HOME/appc/store otherwise]' -r -F
 complete -c acstore -n "__fish_acstore_using_subcommand export" -l overwrite -d 'Overwrite the output file if it exists'
 complete -c acstore -n "__fish_acstore_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -8,10 +8,13 @@
 //! - [`fsutil`]: crash-safe file writes (temp file, fsync, rename).
 //! - [`aci`]: reading (sniffing, decompressing, hashing, layout checks) and writing ACIs.
 //! - `discovery` (feature `discovery`): appc meta discovery over HTTP(S).
-//! - `cli_docs` (feature `cli-docs`): man pages and shell completions from clap definitions.
+//! - `cli_docs` and `cli` (feature `cli-docs`): man pages and shell completions from clap
+//!   definitions, and argument types the tools share.
 
 pub mod aci;
 pub mod appstring;
+#[cfg(feature = "cli-docs")]
+pub mod cli;
 #[cfg(feature = "cli-docs")]
 pub mod cli_docs;
 #[cfg(feature = "discovery")]
