@@ -11,12 +11,7 @@ use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser};
 
 fn main() -> ExitCode {
-    // `acfetch IMAGE | acrun`: with no arguments at all and image lines on stdin, run them.
-    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if args.len() == 1 && !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-        args.push("run".into());
-    }
-    let cli = Cli::parse_from(args);
+    let cli = Cli::parse_from(default_to_run(std::env::args_os().collect()));
     if matches!(cli.command, Command::Init) {
         return ExitCode::from(acrun::init::main().clamp(0, 255) as u8);
     }
@@ -27,6 +22,22 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_ACRUN_FAILURE)
         }
     }
+}
+
+/// `acfetch IMAGE | acrun`: with no subcommand (only global options, if any) and image lines on
+/// stdin, the command is `run`.
+fn default_to_run(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let cmd = Cli::command();
+    let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+    let has_command = args.iter().skip(1).any(|a| {
+        a.to_str().is_some_and(|a| {
+            names.contains(&a) || matches!(a, "-h" | "--help" | "-V" | "--version")
+        })
+    });
+    if !has_command && !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        args.push("run".into());
+    }
+    args
 }
 
 fn store(cli: &Cli) -> Result<Store> {
