@@ -22,6 +22,7 @@ pub mod run;
 pub mod seccomp;
 pub mod spawn;
 pub mod sys;
+pub mod tty;
 pub mod user;
 
 pub use error::{Error, Result};

@@ -319,6 +319,12 @@ pub fn run_prepared(
         .map_err(io_err("blocking signals"))?;
     let (plan_r, plan_w) = sys::pipe().map_err(io_err("pipe"))?;
     let (ev_r, ev_w) = sys::pipe().map_err(io_err("pipe"))?;
+    // Interactive on a terminal: the pod gets a pty of its own (see tty.rs).
+    let pty = if interactive && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        Some(crate::tty::open(&std::io::stdin()).map_err(io_err("opening a pty"))?)
+    } else {
+        None
+    };
     let stdin: Option<OwnedFd> = if interactive {
         None
     } else {
@@ -333,11 +339,24 @@ pub fn run_prepared(
         flags,
         netns: net.netns.as_ref(),
         stdin: stdin.as_ref(),
+        tty: pty.as_ref().map(|p| &p.slave),
         plan: plan_r,
         events: ev_w,
     }
     .spawn()
     .map_err(io_err("starting the pod's init"))?;
+    let (_raw, relay) = match pty {
+        Some(p) => {
+            drop(p.slave);
+            let raw = crate::tty::RawMode::enter(&std::io::stdin())
+                .map_err(io_err("terminal raw mode"))?;
+            (
+                Some(raw),
+                Some(crate::tty::relay(p.master).map_err(io_err("pty relay"))?),
+            )
+        }
+        None => (None, None),
+    };
     let mut w = fs::File::from(plan_w);
     // If init died before reading, its exit status tells why; the wait below reports it.
     let _ = plan::send(&mut w, &plan);
@@ -386,6 +405,11 @@ pub fn run_prepared(
             break 255;
         }
     };
+    if let Some(r) = relay {
+        // Everything the pod wrote reaches the terminal before acrun says anything more.
+        let _ = r.join();
+    }
+    drop(_raw);
     let mut failure = None;
     let mut started = false;
     while let Ok(ev) = rx.recv_timeout(std::time::Duration::from_millis(200)) {

@@ -23,6 +23,8 @@ pub struct InitSpawn<'a> {
     pub netns: Option<&'a OwnedFd>,
     /// Replaces init's stdin (non-interactive pods read /dev/null).
     pub stdin: Option<&'a OwnedFd>,
+    /// A pty slave: init's controlling terminal and its stdin, stdout and stderr.
+    pub tty: Option<&'a OwnedFd>,
     /// Read end of the plan pipe.
     pub plan: OwnedFd,
     /// Write end of the event pipe.
@@ -57,6 +59,7 @@ impl InitSpawn<'_> {
         // Every fd the child uses goes above 10, clear of the 3 and 4 it dup2s onto.
         let netns = self.netns.map(high).transpose()?;
         let stdin = self.stdin.map(high).transpose()?;
+        let tty = self.tty.map(high).transpose()?;
         let root = c"/";
         // SAFETY: a fork-like clone (no new stack, SIGCHLD to the parent). The child only
         // makes async-signal-safe system calls on data prepared above, then execs or exits.
@@ -74,7 +77,7 @@ impl InitSpawn<'_> {
             let e = io::Error::last_os_error();
             // SAFETY: closing fds we own copies of.
             unsafe {
-                for fd in [Some(plan_fd), Some(event_fd), netns, stdin]
+                for fd in [Some(plan_fd), Some(event_fd), netns, stdin, tty]
                     .into_iter()
                     .flatten()
                 {
@@ -92,6 +95,15 @@ impl InitSpawn<'_> {
                 }
                 if let Some(fd) = stdin
                     && libc::dup2(fd, 0) < 0
+                {
+                    libc::_exit(254);
+                }
+                if let Some(fd) = tty
+                    && (libc::setsid() < 0
+                        || libc::ioctl(fd, libc::TIOCSCTTY, 0) < 0
+                        || libc::dup2(fd, 0) < 0
+                        || libc::dup2(fd, 1) < 0
+                        || libc::dup2(fd, 2) < 0)
                 {
                     libc::_exit(254);
                 }
@@ -136,7 +148,7 @@ impl InitSpawn<'_> {
         }
         // SAFETY: closing the parent's copies.
         unsafe {
-            for fd in [Some(plan_fd), Some(event_fd), netns, stdin]
+            for fd in [Some(plan_fd), Some(event_fd), netns, stdin, tty]
                 .into_iter()
                 .flatten()
             {

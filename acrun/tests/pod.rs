@@ -730,3 +730,57 @@ fn dns_and_interactive_stdin() {
     assert!(o.status.success());
     assert!(!out(&o).contains("typed"));
 }
+
+#[test]
+fn interactive_on_a_terminal_gets_a_pty() {
+    let Some(f) = fixture() else { return };
+    f.image(
+        "example.com/tty",
+        serde_json::json!({"exec": ["/bin/sh", "-i"], "user": "0", "group": "0"}),
+        |_| {},
+    );
+    // script(1) gives acrun a terminal; the shell in the pod reads our commands from it, on a
+    // pty of the pod's own (another device than acrun's terminal, so the pod can never inject
+    // input into the user's terminal).
+    let line = format!(
+        "stat -L -c outer-%t:%T /proc/self/fd/0; exec {} --dir {} --store-dir {} run --interactive example.com/tty",
+        env!("CARGO_BIN_EXE_acrun"),
+        f.pods.display(),
+        f.store.display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_remove("ACRUN_DIR")
+        .env_remove("ACSTORE_DIR")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script(1) from bsdutils");
+    let mut stdin = child.stdin.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let _ = stdin.write_all(b"[ -t 0 ] && [ -t 1 ] && echo tty-$((40+2))\n");
+        let _ = stdin.write_all(b"stat -L -c inner-%t:%T /proc/self/fd/0\n");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let _ = stdin.write_all(b"exit 5\n");
+        std::thread::sleep(std::time::Duration::from_millis(2000));
+    });
+    let o = child.wait_with_output().unwrap();
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(s.contains("tty-42"), "{s}");
+    assert_eq!(o.status.code(), Some(5), "{s}");
+    let dev = |tag: &str| {
+        let i = s.rfind(tag).unwrap_or_else(|| panic!("no {tag} in {s}")) + tag.len();
+        s[i..]
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_ne!(
+        dev("outer-"),
+        dev("inner-"),
+        "the pod shares acrun's terminal: {s}"
+    );
+}
