@@ -331,8 +331,68 @@ impl Fetcher {
                 added: Vec::new(),
             });
         }
+        if let Some(info) = self.fresh_name_answer(reference)? {
+            return Ok(Fetched {
+                info,
+                added: Vec::new(),
+            });
+        }
         let (sources, want) = self.sources(reference)?;
-        self.fetch_sources(&sources, &want, depth)
+        let fetched = self.fetch_sources(&sources, &want, depth)?;
+        self.remember_name(reference, &sources, &fetched.info)?;
+        Ok(fetched)
+    }
+
+    /// The cache key of an appc name: the name and its labels with os/arch defaulted, as
+    /// discovery sees them.
+    fn name_key(name: &str, labels: &BTreeMap<String, String>) -> String {
+        let mut labels = labels.clone();
+        let (os, arch) = appc::schema::host_os_arch();
+        labels.entry("os".into()).or_insert_with(|| os.into());
+        labels.entry("arch".into()).or_insert_with(|| arch.into());
+        let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("appc-name:{name},{}", labels.join(","))
+    }
+
+    /// A re-fetch of a name whose image came, within its `Cache-Control: max-age`, from the
+    /// URL discovery gave: answered from the store with no request at all (not even the
+    /// discovery page), as a fresh re-fetch of that URL is.
+    fn fresh_name_answer(&self, reference: &Reference) -> Result<Option<ImageInfo>, FetchError> {
+        let Reference::Name { name, labels } = reference else {
+            return Ok(None);
+        };
+        if self.options.pull_policy != PullPolicy::Update {
+            return Ok(None);
+        }
+        match self.store.remote(&Self::name_key(name, labels))? {
+            Some(r) if r.is_fresh(appc::time::now_unix()) => Ok(self.store.info(&r.id)?),
+            _ => Ok(None),
+        }
+    }
+
+    /// Records which image a name gave, fresh for as long as the image URL's response was.
+    fn remember_name(
+        &self,
+        reference: &Reference,
+        sources: &[Source],
+        info: &ImageInfo,
+    ) -> Result<(), FetchError> {
+        let Reference::Name { name, labels } = reference else {
+            return Ok(());
+        };
+        for source in sources {
+            if let Location::Url(u) = &source.aci
+                && let Some(r) = self.store.remote(u.as_str())?
+                && r.id == info.record.id
+            {
+                self.store.set_remote(&Remote {
+                    url: Self::name_key(name, labels),
+                    ..r
+                })?;
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// Resolves and downloads a `docker://` or `oci:` image, ready to squash.

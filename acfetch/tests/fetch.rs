@@ -300,6 +300,28 @@ fn name_via_discovery_rsa_signature() {
     assert!(v["id"].as_str().unwrap().starts_with("sha512-"));
     assert_eq!(w.stored(), ["127.0.0.1/app"]);
 
+    // A name whose image URL answered with max-age: a re-fetch within it sends no request at
+    // all, not even for the discovery page.
+    let cached = aci("127.0.0.1/app", &host_labels("2.0"), &[]);
+    let p2 = image_path("127.0.0.1/app", "2.0");
+    let mut fresh = Response::status(200);
+    fresh.body = cached.clone();
+    fresh
+        .headers
+        .push(("Cache-Control".into(), "max-age=600".into()));
+    w.serve_bytes(&format!("{p2}.aci.asc"), w.sign(&fp, &cached));
+    w.serve(&format!("{p2}.aci"), fresh);
+    let first = json(&w.acfetch(&["127.0.0.1/app:2.0"]));
+    let pages = w.requests("/app").len();
+    let second = json(&w.acfetch(&["127.0.0.1/app:2.0"]));
+    assert_eq!(first["id"], second["id"]);
+    assert_eq!(
+        w.requests("/app").len(),
+        pages,
+        "the discovery page was fetched again"
+    );
+    assert_eq!(w.requests(&format!("{p2}.aci")).len(), 1);
+
     // A name the key's prefix does not cover is refused.
     let other = aci("127.0.0.1/other", &host_labels("1.0"), &[]);
     discovery_page(&w, "127.0.0.1/other");
@@ -310,7 +332,7 @@ fn name_via_discovery_rsa_signature() {
         &w.acfetch(&["127.0.0.1/other:1.0"]),
         "not trusted for 127.0.0.1/other",
     );
-    assert_eq!(w.stored(), ["127.0.0.1/app"]);
+    assert_eq!(w.stored(), ["127.0.0.1/app", "127.0.0.1/app"]);
 }
 
 #[test]
