@@ -7,7 +7,7 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use appc_tests::{cmd, reference_tool, run, stderr, stdout};
+use appc_tests::{cmd, is_root, reference_tool, run, stderr, stdout};
 
 const MANIFEST: &str = r#"{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/conformance","labels":[{"name":"version","value":"1.2.3"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}],"app":{"exec":["/bin/busybox","true"],"user":"0","group":"0","environment":[{"name":"A","value":"b"}],"ports":[{"name":"www","protocol":"tcp","port":80}]},"annotations":[{"name":"created","value":"2026-01-01T00:00:00Z"}]}"#;
 
@@ -42,15 +42,6 @@ fn layout(dir: &Path) -> PathBuf {
 unsafe extern "C" {
     #[link_name = "mkfifo"]
     fn libc_mkfifo(path: *const std::ffi::c_char, mode: u32) -> i32;
-}
-
-fn is_root() -> bool {
-    fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
 }
 
 fn sha512_of_decompressed(aci: &Path) -> String {

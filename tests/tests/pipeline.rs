@@ -5,16 +5,7 @@ use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use appc_tests::{cmd, stderr, stdout};
-
-fn is_root() -> bool {
-    fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
+use appc_tests::{cmd, is_root, stderr, stdout};
 
 /// A busybox image layout whose app prints a greeting.
 fn layout(dir: &Path) -> std::path::PathBuf {
