@@ -117,11 +117,7 @@ impl Store {
             .map_err(io_at(&tmp_dir))?;
         let tmp_path = tmp.path().to_path_buf();
         let mut counted = Counting { inner: input, n: 0 };
-        let head = sniff(&mut counted).map_err(io_at(&tmp_path))?;
-        let compression = aci::Compression::sniff(&head).ok_or(AciError::UnknownFileType)?;
-        let decoder = compression
-            .decoder(io::Cursor::new(head).chain(&mut counted))
-            .map_err(io_at(&tmp_path))?;
+        let (_, decoder) = aci::decompress(&mut counted)?;
         let file = tmp.as_file().try_clone().map_err(io_at(&tmp_path))?;
         let mut tee = Tee {
             inner: decoder,
@@ -129,6 +125,7 @@ impl Store {
             n: 0,
             max: opts.max_size,
             error: None,
+            path: tmp_path.clone(),
         };
         let mut links = SymlinkGuard::default();
         let scanned = aci::scan(&mut tee, &mut |e: &mut aci::Entry<'_>| links.check(e));
@@ -472,20 +469,6 @@ impl SymlinkGuard {
     }
 }
 
-/// Reads the first bytes of a stream for sniffing.
-fn sniff(r: &mut impl Read) -> io::Result<Vec<u8>> {
-    let mut head = vec![0u8; aci::SNIFF_LEN];
-    let mut n = 0;
-    while n < head.len() {
-        match r.read(&mut head[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    head.truncate(n);
-    Ok(head)
-}
-
 /// Counts the bytes read through it.
 struct Counting<R> {
     inner: R,
@@ -507,6 +490,8 @@ struct Tee<R, W: Write> {
     n: u64,
     max: Option<u64>,
     error: Option<StoreError>,
+    /// The blob being written, named in write errors.
+    path: PathBuf,
 }
 
 impl<R: Read, W: Write> Read for Tee<R, W> {
@@ -522,7 +507,7 @@ impl<R: Read, W: Write> Read for Tee<R, W> {
         if let Err(e) = self.out.write_all(&buf[..k]) {
             let msg = e.to_string();
             self.error = Some(StoreError::Io {
-                path: PathBuf::from("store blob"),
+                path: self.path.clone(),
                 source: e,
             });
             return Err(io::Error::other(msg));

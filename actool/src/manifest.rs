@@ -1,9 +1,9 @@
 //! `actool cat-manifest` and `actool patch-manifest`.
 
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 
-use appc::aci::{self, AciError, Compression};
+use appc::aci::{self, AciError};
 use appc::schema::{AcIdentifier, App, ImageManifest, Isolator, MountPoint, Port};
 use serde_json::{Map, Value, json};
 
@@ -86,13 +86,7 @@ pub fn patch(args: &PatchManifestArgs) -> Result<(), ManifestCmdError> {
         Output::create(&out_path, mode).map_err(out_err)?
     };
 
-    let mut raw = input::open(&args.input_aci)?;
-    let mut head = Vec::with_capacity(aci::SNIFF_LEN);
-    (&mut raw)
-        .take(aci::SNIFF_LEN as u64)
-        .read_to_end(&mut head)?;
-    let input_compression = Compression::sniff(&head).ok_or(AciError::UnknownFileType)?;
-    let decoded = input_compression.decoder(io::Cursor::new(head).chain(raw))?;
+    let (_, decoded) = aci::decompress(input::open(&args.input_aci)?)?;
     let out_compression = compression(&args.output);
     let mut enc = out_compression.encoder(out, out_compression.default_level())?;
     tarcopy::copy_replacing_manifest(decoded, &mut enc, |old| match &new_manifest {

@@ -21,7 +21,8 @@ pub use error::{AciError, BuildError, VisitError};
 pub use guard::EXTENSION_MAX;
 pub use path::clean as clean_name;
 pub use reader::{
-    Checked, Entry, MANIFEST_MAX, NoVisit, Scanned, Visitor, check, read_manifest, scan, validate,
+    Checked, Entry, MANIFEST_MAX, NoVisit, Scanned, Visitor, check, decompress, read_manifest,
+    scan, validate,
 };
 pub use writer::{BuildOptions, Built, build};
 

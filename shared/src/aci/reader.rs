@@ -210,6 +210,18 @@ fn open<R: Read + Send>(mut input: R) -> Result<(Compression, impl Read + Send),
     Ok((compression, Cursor::new(head).chain(input)))
 }
 
+/// Sniffs the format of `input` and returns it with a reader of the decompressed tar stream,
+/// for callers that need the raw stream itself (storing it, copying it) rather than a pass.
+pub fn decompress<'a, R: Read + Send + 'a>(
+    input: R,
+) -> Result<(Compression, Box<dyn Read + Send + 'a>), AciError> {
+    let (compression, input) = open(input)?;
+    Ok((
+        compression,
+        compression.decoder(input).map_err(AciError::Io)?,
+    ))
+}
+
 /// Replaces a tar-level error by its real cause: the decoder's error or the guard's refusal.
 fn blame(
     e: AciError,
