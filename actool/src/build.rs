@@ -40,30 +40,13 @@ pub fn run(args: &BuildArgs, want_id: bool) -> Result<(aci::Built, Option<String
         path: path.display().to_string(),
         reason,
     };
-    // The manifest is checked before anything is written, as the reference does.
-    let bytes = match std::fs::read(&manifest_path) {
-        Ok(b) => b,
-        Err(_) if !args.dir.is_dir() => {
-            return Err(layout_err(
-                &args.dir,
-                "not an image layout directory".into(),
-            ));
-        }
-        Err(_) => {
-            return Err(layout_err(
-                &args.dir,
-                "no image manifest found in layout".into(),
-            ));
-        }
-    };
-    if !args.dir.join("rootfs").is_dir() {
-        let why = if args.dir.join("rootfs").exists() {
-            "rootfs is not a directory"
-        } else {
-            "no rootfs found in layout"
-        };
-        return Err(layout_err(&args.dir, why.into()));
-    }
+    // The layout and manifest are checked before anything is written, as the reference does.
+    aci::validate_layout(&args.dir).map_err(|e| match e {
+        BuildError::Read { path, source } => layout_err(&path, source.to_string()),
+        e => layout_err(&args.dir, e.to_string()),
+    })?;
+    let bytes =
+        std::fs::read(&manifest_path).map_err(|e| layout_err(&manifest_path, e.to_string()))?;
     let m =
         ImageManifest::from_slice(&bytes).map_err(|e| layout_err(&manifest_path, e.to_string()))?;
     let warning = check_major_version(&m.ac_version)

@@ -152,40 +152,8 @@ pub fn manifest(b: &[u8]) -> Result<Verdict, ValidateError> {
 
 /// An image layout directory: `manifest` and `rootfs/` and nothing else.
 fn layout(dir: &Path) -> Result<Verdict, ValidateError> {
-    for e in fs::read_dir(dir)? {
-        let name = e?.file_name();
-        if name != "manifest" && name != "rootfs" {
-            return Err(ValidateError::Layout(format!(
-                "unrecognized file path in layout: {:?}",
-                name.to_string_lossy()
-            )));
-        }
-    }
+    aci::validate_layout(dir).map_err(|e| ValidateError::Layout(e.to_string()))?;
     let mp = dir.join("manifest");
-    match fs::symlink_metadata(&mp) {
-        Ok(m) if m.is_file() && m.len() <= aci::MANIFEST_MAX => {}
-        Ok(m) if m.is_file() => {
-            return Err(ValidateError::Layout(format!(
-                "manifest is larger than {} bytes",
-                aci::MANIFEST_MAX
-            )));
-        }
-        Ok(_) => {
-            return Err(ValidateError::Layout(
-                "manifest is not a regular file".into(),
-            ));
-        }
-        Err(_) => {
-            return Err(ValidateError::Layout(
-                "no image manifest found in layout".into(),
-            ));
-        }
-    }
-    match fs::symlink_metadata(dir.join("rootfs")) {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => return Err(ValidateError::Layout("rootfs is not a directory".into())),
-        Err(_) => return Err(ValidateError::Layout("no rootfs found in layout".into())),
-    }
     let m = ImageManifest::from_slice(&fs::read(&mp)?)
         .map_err(|e| ValidateError::Layout(format!("image manifest validation failed: {e}")))?;
     Ok(Verdict {

@@ -24,7 +24,7 @@ pub use reader::{
     Checked, Entry, MANIFEST_MAX, NoVisit, Scanned, Visitor, check, decompress, read_manifest,
     scan, validate,
 };
-pub use writer::{BuildOptions, Built, build};
+pub use writer::{BuildOptions, Built, build, validate_layout};
 
 /// The tar crate whose types appear in [`Entry`].
 pub use tar;

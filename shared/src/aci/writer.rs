@@ -166,6 +166,13 @@ pub fn build<W: Write + Send>(
     })
 }
 
+/// Checks an image layout directory as `build` does before writing anything: only `manifest`
+/// (a regular file within [`MANIFEST_MAX`]) and `rootfs` (a directory, not a symlink to one).
+/// The manifest's content is the caller's to validate.
+pub fn validate_layout(layout: &Path) -> Result<(), BuildError> {
+    check_layout(layout, &layout.join("manifest"), &layout.join("rootfs"))
+}
+
 /// The reference's layout rules, with symlinks not followed.
 fn check_layout(layout: &Path, manifest: &Path, rootfs: &Path) -> Result<(), BuildError> {
     let read_err = |path: &Path| {
