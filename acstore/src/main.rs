@@ -84,14 +84,7 @@ fn run(cli: Cli) -> Result<()> {
                     let tree = store.render(&info.record.id)?;
                     writeln!(out, "{}", tree.rootfs.display())?;
                 }
-                Some(dest) => {
-                    let layers = store.layers(&info.record.id)?;
-                    std::fs::create_dir_all(&dest).with_context(|| dest.display().to_string())?;
-                    if std::fs::read_dir(&dest)?.next().is_some() {
-                        bail!("{}: destination is not empty", dest.display());
-                    }
-                    store.apply_layers(&layers, &dest)?;
-                }
+                Some(dest) => store.render_to(&info.record.id, &dest)?,
             }
         }
         Command::Rm { references } => {

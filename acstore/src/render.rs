@@ -304,6 +304,22 @@ impl Store {
 
     /// Extracts an image's own rootfs (no dependencies, no whitelist) into `dest`.
     pub fn extract(&self, id: &ImageId, dest: &Path) -> Result<()> {
+        let layer = Layer {
+            id: id.clone(),
+            own: None,
+            above: Vec::new(),
+        };
+        self.apply_to_new_dir(id, std::slice::from_ref(&layer), dest)
+    }
+
+    /// Renders an image (dependencies applied) into `dest` instead of the tree cache.
+    pub fn render_to(&self, id: &ImageId, dest: &Path) -> Result<()> {
+        let layers = self.layers(id)?;
+        self.apply_to_new_dir(id, &layers, dest)
+    }
+
+    /// Applies layers into `dest`, which is created if missing and must be empty.
+    fn apply_to_new_dir(&self, id: &ImageId, layers: &[Layer], dest: &Path) -> Result<()> {
         let _lock = self.lock(LockMode::Shared)?;
         fs::create_dir_all(dest).map_err(io_at(dest))?;
         if fs::read_dir(dest).map_err(io_at(dest))?.next().is_some() {
@@ -312,12 +328,7 @@ impl Store {
                 source: io::Error::new(io::ErrorKind::AlreadyExists, "destination is not empty"),
             });
         }
-        let layer = Layer {
-            id: id.clone(),
-            own: None,
-            above: Vec::new(),
-        };
-        self.apply_layers(std::slice::from_ref(&layer), dest)?;
+        self.apply_layers(layers, dest)?;
         self.touch(id);
         Ok(())
     }
